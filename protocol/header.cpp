@@ -1,0 +1,181 @@
+#include "protocol/header.hpp"
+
+#include "protocol/blake3_hash.hpp"
+#include "protocol/ids.hpp"
+#include "protocol/json_text.hpp"
+
+namespace moai::protocol {
+namespace {
+
+// serde_json's default recursion limit; deeper headers are rejected by the Rust core.
+constexpr int kSerdeMaxDepth = 128;
+
+bool has_duplicate_names(const json_value& obj) {
+  for (auto a = obj.MemberBegin(); a != obj.MemberEnd(); ++a) {
+    for (auto b = a + 1; b != obj.MemberEnd(); ++b) {
+      if (view_of(a->name) == view_of(b->name)) return true;
+    }
+  }
+  return false;
+}
+
+// Uniqueness = String | Bool | Integer(i64) | Null | Object(string → string, non-empty keys).
+bool append_uniqueness(std::string& out, const json_value& u) {
+  if (u.IsString() || u.IsBool() || u.IsNull()) return append_serde_json(out, u, 1);
+  if (u.IsNumber()) {
+    if (!u.IsInt64()) return false;  // floats and integers beyond i64
+    out.append(std::to_string(u.GetInt64()));
+    return true;
+  }
+  if (u.IsObject()) {
+    for (auto it = u.MemberBegin(); it != u.MemberEnd(); ++it) {
+      if (!it->value.IsString() || it->name.GetStringLength() == 0) return false;
+    }
+    return append_serde_json(out, u, 2);
+  }
+  return false;
+}
+
+bool parse_ruleset(const json_value& r, covalue_header& h, std::string& out, std::string& error) {
+  std::string_view type;
+  if (!r.IsObject() || !get_string(r, "type", type)) {
+    error = "invalid ruleset";
+    return false;
+  }
+  std::string_view text;
+  if (type == "group") {
+    if (!get_string(r, "initialAdmin", text)) {
+      error = "ruleset group without initialAdmin";
+      return false;
+    }
+    h.ruleset = ruleset_kind::group;
+    h.initial_admin = std::string(text);
+    out.append("{\"initialAdmin\":");
+    append_json_string(out, text);
+    out.append(",\"type\":\"group\"}");
+    return true;
+  }
+  if (type == "ownedByGroup") {
+    if (!get_string(r, "group", text)) {
+      error = "ruleset ownedByGroup without group";
+      return false;
+    }
+    const json_value* restrict_deletion = find_member(r, "restrictDeletion");
+    if (restrict_deletion && !restrict_deletion->IsBool() && !restrict_deletion->IsNull()) {
+      error = "invalid restrictDeletion";
+      return false;
+    }
+    h.ruleset = ruleset_kind::owned_by_group;
+    h.group = std::string(text);
+    out.append("{\"group\":");
+    append_json_string(out, text);
+    if (restrict_deletion && restrict_deletion->IsBool()) {
+      out.append(restrict_deletion->GetBool() ? ",\"restrictDeletion\":true" : ",\"restrictDeletion\":false");
+    }
+    out.append(",\"type\":\"ownedByGroup\"}");
+    return true;
+  }
+  if (type == "unsafeAllowAll") {
+    h.ruleset = ruleset_kind::unsafe_allow_all;
+    out.append("{\"type\":\"unsafeAllowAll\"}");
+    return true;
+  }
+  error = "unknown ruleset type";
+  return false;
+}
+
+}  // namespace
+
+priority covalue_header::content_priority() const {
+  if (meta_type == "account" || ruleset == ruleset_kind::group) return priority::high;
+  if (type == "costream" && meta_type == "binary") return priority::low;
+  return priority::medium;
+}
+
+void covalue_header::add_dependencies(std::vector<std::string>& out) const {
+  if (ruleset == ruleset_kind::owned_by_group) out.push_back(group);
+  if (!meta_source.empty()) out.push_back(meta_source);
+}
+
+std::optional<covalue_header> parse_header(const json_value& v, std::string& error) {
+  if (!v.IsObject()) {
+    error = "header is not an object";
+    return std::nullopt;
+  }
+  if (has_duplicate_names(v)) {
+    error = "duplicate header member";
+    return std::nullopt;
+  }
+  covalue_header h;
+  std::string& out = h.json;
+  out.reserve(256);
+  out.push_back('{');
+
+  if (const json_value* created_at = find_member(v, "createdAt")) {
+    if (created_at->IsString()) {
+      out.append("\"createdAt\":");
+      append_json_string(out, view_of(*created_at));
+      out.push_back(',');
+    } else if (created_at->IsNull()) {
+      out.append("\"createdAt\":null,");
+    } else {
+      error = "invalid createdAt";
+      return std::nullopt;
+    }
+  }
+
+  out.append("\"meta\":");
+  const json_value* meta = find_member(v, "meta");
+  if (!meta || meta->IsNull()) {
+    out.append("null");
+  } else {
+    if (!append_serde_json(out, *meta, kSerdeMaxDepth - 1)) {
+      error = "meta nests too deeply";
+      return std::nullopt;
+    }
+    std::string_view text;
+    if (get_string(*meta, "type", text)) h.meta_type = std::string(text);
+    if (get_string(*meta, "source", text) && is_covalue_id(text)) h.meta_source = std::string(text);
+  }
+
+  const json_value* ruleset = find_member(v, "ruleset");
+  if (!ruleset) {
+    error = "missing field `ruleset`";
+    return std::nullopt;
+  }
+  out.append(",\"ruleset\":");
+  if (!parse_ruleset(*ruleset, h, out, error)) return std::nullopt;
+
+  std::string_view type;
+  if (!get_string(v, "type", type)) {
+    error = "missing or invalid field `type`";
+    return std::nullopt;
+  }
+  h.type = std::string(type);
+  out.append(",\"type\":");
+  append_json_string(out, type);
+
+  const json_value* uniqueness = find_member(v, "uniqueness");
+  if (!uniqueness) {
+    error = "missing field `uniqueness`";
+    return std::nullopt;
+  }
+  out.append(",\"uniqueness\":");
+  if (!append_uniqueness(out, *uniqueness)) {
+    error = "invalid uniqueness";
+    return std::nullopt;
+  }
+  out.push_back('}');
+
+  if (has_surrogate_code_point(out)) {
+    error = "lone surrogate in header";
+    return std::nullopt;
+  }
+  return h;
+}
+
+std::string covalue_id_of(const covalue_header& header) {
+  return covalue_id_from_digest(blake3(header.json));
+}
+
+}  // namespace moai::protocol

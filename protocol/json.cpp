@@ -1,0 +1,173 @@
+#include "protocol/json.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include <rapidjson/error/en.h>
+
+#include "protocol/bytes.hpp"
+#include "protocol/json_number.hpp"
+#include "protocol/json_text.hpp"
+
+namespace moai::protocol {
+
+bool parse_json(std::string_view text, json_document& doc, std::string& error) {
+  constexpr unsigned flags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag |
+                             rapidjson::kParseIterativeFlag;
+  doc.Parse<flags>(text.data(), text.size());
+  if (doc.HasParseError()) {
+    error = std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " at offset " +
+            std::to_string(doc.GetErrorOffset());
+    return false;
+  }
+  return true;
+}
+
+const json_value* find_member(const json_value& obj, std::string_view key) {
+  if (!obj.IsObject()) return nullptr;
+  // Last occurrence wins, as with JSON.parse and serde.
+  const json_value* found = nullptr;
+  for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
+    if (view_of(it->name) == key) found = &it->value;
+  }
+  return found;
+}
+
+bool get_string(const json_value& obj, std::string_view key, std::string_view& out) {
+  const json_value* v = find_member(obj, key);
+  if (!v || !v->IsString()) return false;
+  out = view_of(*v);
+  return true;
+}
+
+namespace {
+
+// Object members with duplicates removed (last wins), sorted by `less`.
+template <typename Less>
+std::vector<const json_value::Member*> sorted_members(const json_value& obj, Less less) {
+  std::vector<const json_value::Member*> members;
+  members.reserve(obj.MemberCount());
+  for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) members.push_back(&*it);
+  std::stable_sort(members.begin(), members.end(),
+                   [&](auto* a, auto* b) { return less(view_of(a->name), view_of(b->name)); });
+  std::vector<const json_value::Member*> unique;
+  unique.reserve(members.size());
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    if (i + 1 < members.size() && view_of(members[i]->name) == view_of(members[i + 1]->name)) continue;
+    unique.push_back(members[i]);
+  }
+  return unique;
+}
+
+bool stable_rec(std::string& out, const json_value& v, int depth) {
+  if (depth <= 0) return false;
+  switch (v.GetType()) {
+    case rapidjson::kNullType: out.append("null"); return true;
+    case rapidjson::kFalseType: out.append("false"); return true;
+    case rapidjson::kTrueType: out.append("true"); return true;
+    case rapidjson::kNumberType:
+      // JSON.parse yields a double; print it the way JS does.
+      append_js_number(out, v.GetDouble());
+      return true;
+    case rapidjson::kStringType: {
+      std::string_view s = view_of(v);
+      if (starts_with(s, "encrypted_U") || starts_with(s, "binary_U")) {
+        out.push_back('"');
+        out.append(s);
+        out.push_back('"');
+      } else {
+        append_json_string(out, s);
+      }
+      return true;
+    }
+    case rapidjson::kArrayType: {
+      out.push_back('[');
+      bool first = true;
+      for (auto& e : v.GetArray()) {
+        if (!first) out.push_back(',');
+        first = false;
+        if (!stable_rec(out, e, depth - 1)) return false;
+      }
+      out.push_back(']');
+      return true;
+    }
+    case rapidjson::kObjectType: {
+      out.push_back('{');
+      bool first = true;
+      for (auto* m : sorted_members(v, utf16_less)) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_json_string(out, view_of(m->name));
+        out.push_back(':');
+        if (!stable_rec(out, m->value, depth - 1)) return false;
+      }
+      out.push_back('}');
+      return true;
+    }
+  }
+  return false;
+}
+
+bool serde_rec(std::string& out, const json_value& v, int depth) {
+  if (depth <= 0) return false;
+  switch (v.GetType()) {
+    case rapidjson::kNullType: out.append("null"); return true;
+    case rapidjson::kFalseType: out.append("false"); return true;
+    case rapidjson::kTrueType: out.append("true"); return true;
+    case rapidjson::kNumberType:
+      if (v.IsUint64()) {
+        out.append(std::to_string(v.GetUint64()));
+      } else if (v.IsInt64()) {
+        out.append(std::to_string(v.GetInt64()));
+      } else {
+        append_serde_f64(out, v.GetDouble());
+      }
+      return true;
+    case rapidjson::kStringType:
+      append_json_string(out, view_of(v));
+      return true;
+    case rapidjson::kArrayType: {
+      out.push_back('[');
+      bool first = true;
+      for (auto& e : v.GetArray()) {
+        if (!first) out.push_back(',');
+        first = false;
+        if (!serde_rec(out, e, depth - 1)) return false;
+      }
+      out.push_back(']');
+      return true;
+    }
+    case rapidjson::kObjectType: {
+      out.push_back('{');
+      bool first = true;
+      for (auto* m : sorted_members(v, std::less<std::string_view>())) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_json_string(out, view_of(m->name));
+        out.push_back(':');
+        if (!serde_rec(out, m->value, depth - 1)) return false;
+      }
+      out.push_back('}');
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool append_stable_json(std::string& out, const json_value& v, int max_depth) {
+  return stable_rec(out, v, max_depth);
+}
+
+std::string stable_json(const json_value& v) {
+  std::string out;
+  append_stable_json(out, v);
+  return out;
+}
+
+bool append_serde_json(std::string& out, const json_value& v, int max_depth) {
+  return serde_rec(out, v, max_depth);
+}
+
+}  // namespace moai::protocol

@@ -1,0 +1,46 @@
+// Transactions and their canonical form (guide §3.5).
+//
+// The session hash chain covers the Rust core's re-serialization of each transaction,
+// not the wire text: fixed member order, compact JSON, unknown members dropped.
+// `changes` and `meta` are strings holding JSON text and are kept verbatim.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "protocol/json.hpp"
+
+namespace moai::protocol {
+
+struct transaction {
+  std::string json;           // canonical text: hashed, stored and forwarded
+  std::uint64_t made_at = 0;  // writer's Date.now()
+  bool is_private = false;
+  // JS string length of `changes` / `encryptedChanges`: cojson's size measure for
+  // chunking and signature checkpoints.
+  std::uint32_t size = 0;
+};
+
+// Parses one wire transaction as the Rust core does (Private shape first, then
+// Trusting). nullopt with `error` set when it is not a valid transaction.
+std::optional<transaction> parse_transaction(const json_value& v, std::string& error);
+
+// Parses canonical text read back from storage (or any transaction JSON text).
+std::optional<transaction> parse_transaction_text(std::string_view text, std::string& error);
+
+// The plaintext members of a trusting transaction, re-read from its canonical text.
+struct trusting_content {
+  std::string changes;
+  std::optional<std::string> meta;
+};
+std::optional<trusting_content> read_trusting_content(const transaction& tx);
+
+// Builds a trusting transaction written by this server (agent mode).
+transaction make_trusting_transaction(std::string_view changes_json, std::uint64_t made_at,
+                                      const std::optional<std::string>& meta_json);
+// Builds a private transaction from already encrypted members.
+transaction make_private_transaction(std::string_view encrypted_changes, std::string_view key_id,
+                                     std::uint64_t made_at, const std::optional<std::string>& encrypted_meta);
+
+}  // namespace moai::protocol

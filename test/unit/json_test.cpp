@@ -1,0 +1,147 @@
+// The two canonical JSON spellings: cojson's stableStringify (JS) and the Rust core's
+// serde re-serialization.
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <limits>
+
+#include "protocol/blake3_hash.hpp"
+#include "protocol/json.hpp"
+#include "protocol/json_number.hpp"
+#include "protocol/json_text.hpp"
+#include "vectors.hpp"
+
+using namespace moai::protocol;
+using moai::test::load_vector;
+using moai::test::str;
+
+namespace {
+
+std::string js(double v) {
+  std::string s;
+  append_js_number(s, v);
+  return s;
+}
+
+std::string serde(double v) {
+  std::string s;
+  append_serde_f64(s, v);
+  return s;
+}
+
+std::string stable_of(const std::string& text) {
+  json_document doc;
+  std::string error;
+  BOOST_REQUIRE_MESSAGE(parse_json(text, doc, error), error);
+  return stable_json(doc);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(json)
+
+BOOST_AUTO_TEST_CASE(js_number_spelling) {
+  BOOST_TEST(js(0) == "0");
+  BOOST_TEST(js(-0.0) == "0");
+  BOOST_TEST(js(1) == "1");
+  BOOST_TEST(js(-12) == "-12");
+  BOOST_TEST(js(1.5) == "1.5");
+  BOOST_TEST(js(0.1) == "0.1");
+  BOOST_TEST(js(1e-7) == "1e-7");
+  BOOST_TEST(js(1.5e-7) == "1.5e-7");
+  BOOST_TEST(js(0.000001) == "0.000001");
+  BOOST_TEST(js(1e21) == "1e+21");
+  BOOST_TEST(js(1e20) == "100000000000000000000");
+  BOOST_TEST(js(123456789012345680000.0) == "123456789012345680000");
+  BOOST_TEST(js(9007199254740991.0) == "9007199254740991");
+  BOOST_TEST(js(1.7976931348623157e308) == "1.7976931348623157e+308");
+  BOOST_TEST(js(5e-324) == "5e-324");
+  BOOST_TEST(js(std::nan("")) == "null");
+  BOOST_TEST(js(std::numeric_limits<double>::infinity()) == "null");
+}
+
+BOOST_AUTO_TEST_CASE(serde_number_spelling) {
+  BOOST_TEST(serde(1.0) == "1.0");
+  BOOST_TEST(serde(1.5) == "1.5");
+  BOOST_TEST(serde(-0.0) == "-0.0");
+  BOOST_TEST(serde(1e21) == "1e21");
+  BOOST_TEST(serde(1e-7) == "1e-7");
+  BOOST_TEST(serde(0.001) == "0.001");
+  BOOST_TEST(serde(0.0001) == "0.0001");
+  BOOST_TEST(serde(0.00001) == "0.00001");
+  BOOST_TEST(serde(0.000001) == "1e-6");
+  BOOST_TEST(serde(1e15) == "1000000000000000.0");
+  BOOST_TEST(serde(1e16) == "1e16");
+  BOOST_TEST(serde(123.456) == "123.456");
+  BOOST_TEST(serde(1.5e300) == "1.5e300");
+}
+
+BOOST_AUTO_TEST_CASE(string_escaping_matches_json_stringify) {
+  std::string out;
+  std::string input = std::string("a") + '\x01' + "b" + '\x1f' + "c\n\t\r\b\f\"\\/ " + '\x7f' +
+                      " \xe2\x80\xa8 \xc3\xa9";
+  append_json_string(out, input);
+  BOOST_TEST(out == "\"a\\u0001b\\u001fc\\n\\t\\r\\b\\f\\\"\\\\/ \x7f \xe2\x80\xa8 \xc3\xa9\"");
+}
+
+BOOST_AUTO_TEST_CASE(utf16_order_and_length) {
+  // U+FFFF sorts after U+1F600 in UTF-16 (0xD83D < 0xFFFF) but before it in UTF-8.
+  const std::string ffff = "\xef\xbf\xbf", emoji = "\xf0\x9f\x98\x80";
+  BOOST_TEST(utf16_less(emoji, ffff));
+  BOOST_TEST(!utf16_less(ffff, emoji));
+  BOOST_TEST(utf16_less("a", "b"));
+  BOOST_TEST(utf16_less("a", "ab"));
+  BOOST_TEST(!utf16_less("ab", "a"));
+  BOOST_TEST(!utf16_less("a", "a"));
+  BOOST_TEST(utf16_length("h\xc3\xa9llo " + emoji) == 8u);
+}
+
+BOOST_AUTO_TEST_CASE(short_hash_vectors) {
+  auto doc = load_vector("primitives.json");
+  int n = 0;
+  for (const auto& c : doc["shortHash"].GetArray()) {
+    std::string stable = stable_json(c["value"]);
+    BOOST_TEST(stable == str(c, "stableStringify"));
+    BOOST_TEST(short_hash_id(blake3(stable)) == str(c, "shortHash"));
+    ++n;
+  }
+  BOOST_TEST(n == 6);
+}
+
+BOOST_AUTO_TEST_CASE(secure_hash_vectors) {
+  auto doc = load_vector("primitives.json");
+  for (const auto& c : doc["secureHash"].GetArray()) {
+    BOOST_TEST(hash_id(blake3(stable_json(c["value"]))) == str(c, "secureHash"));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(stable_stringify_rules) {
+  BOOST_TEST(stable_of(R"({"b":1,"a":[1,2.5,{"d":null,"c":true}]})") == R"({"a":[1,2.5,{"c":true,"d":null}],"b":1})");
+  BOOST_TEST(stable_of(R"({"x":1e21,"y":1E-7,"z":100.0})") == R"({"x":1e+21,"y":1e-7,"z":100})");
+  // Later duplicates win, as with JSON.parse.
+  BOOST_TEST(stable_of(R"({"a":1,"a":2})") == R"({"a":2})");
+  // encrypted_U / binary_U strings are written raw.
+  BOOST_TEST(stable_of(R"(["encrypted_Uab\"c"])") == "[\"encrypted_Uab\"c\"]");
+  // Large integers are doubles in JS.
+  BOOST_TEST(stable_of("[9007199254740993]") == "[9007199254740992]");
+}
+
+BOOST_AUTO_TEST_CASE(parse_errors_are_reported_not_thrown) {
+  json_document doc;
+  std::string error;
+  BOOST_TEST(!parse_json("{", doc, error));
+  BOOST_TEST(!error.empty());
+  BOOST_TEST(!parse_json("{} x", doc, error));
+  BOOST_TEST(!parse_json(std::string("\"\xff\""), doc, error));  // invalid UTF-8
+  BOOST_TEST(!parse_json("", doc, error));
+  // Deep nesting does not overflow the stack (iterative parser)...
+  std::string deep(200000, '[');
+  BOOST_TEST(!parse_json(deep, doc, error));
+  // ...and over-deep values are refused by the writers instead of recursing.
+  std::string nested = std::string(2000, '[') + std::string(2000, ']');
+  BOOST_REQUIRE(parse_json(nested, doc, error));
+  std::string out;
+  BOOST_TEST(!append_stable_json(out, doc));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
