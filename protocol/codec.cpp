@@ -112,9 +112,9 @@ void decode_message(const json_value& msg, decoded_frame& frame) {
   }
   std::string_view id;
   get_string(msg, "id", id);
-  auto fail = [&](std::string reason) {
+  auto fail = [&](std::string reason, bool invalid_header = false) {
     frame.errors.push_back({action_value->IsString() ? std::string(view_of(*action_value)) : std::string(),
-                            std::string(id), std::move(reason)});
+                            std::string(id), std::move(reason), invalid_header});
   };
   if (!action_value->IsString()) return fail("action is not a string");
   action = view_of(*action_value);
@@ -162,9 +162,9 @@ void decode_message(const json_value& msg, decoded_frame& frame) {
     m.id = std::string(id);
     if (const json_value* header = find_member(msg, "header"); header && !header->IsNull()) {
       auto parsed = parse_header(*header, error);
-      if (!parsed) return fail("invalid header: " + error);
+      if (!parsed) return fail("invalid header: " + error, true);
       std::string computed = covalue_id_of(*parsed);
-      if (computed != m.id) return fail("header hashes to " + computed + ", not to the message id");
+      if (computed != m.id) return fail("header hashes to " + computed + ", not to the message id", true);
       m.header = std::move(*parsed);
     }
     const json_value* sessions = find_member(msg, "new");

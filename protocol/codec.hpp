@@ -16,6 +16,7 @@ struct message_error {
   std::string action;  // as sent, may be empty
   std::string id;      // as sent, may be empty
   std::string reason;
+  bool invalid_header = false;  // a content header that is malformed or does not hash to the id
 };
 
 struct decoded_frame {

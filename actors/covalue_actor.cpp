@@ -1,0 +1,635 @@
+#include "actors/covalue_actor.hpp"
+
+#include <deque>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "config/log.hpp"
+#include "protocol/codec.hpp"
+#include "protocol/covalue_state.hpp"
+#include "protocol/ids.hpp"
+#include "protocol/keys.hpp"
+
+namespace moai::actors {
+
+using namespace std::chrono;
+using protocol::content_message;
+using protocol::known_state;
+
+namespace {
+
+// What we know of one peer that talks about this CoValue.
+struct peer_entry {
+  peer_actor handle;
+  std::uint64_t peer_id = 0;
+  known_state known;         // optimistic: what we believe the peer holds
+  bool told_known = false;   // we have told it our state at least once
+  bool errored = false;      // it sent invalid content: ignore it for this CoValue
+  bool asked_for_header = false;
+  bool said_not_found = false;
+  std::uint64_t deps_pushed_generation = 0;
+  bool push_in_flight = false;
+  bool push_again = false;
+  bool push_again_force_known = false;
+  std::vector<caf::typed_response_promise<push_done>> push_waiters;
+};
+
+struct pending_content {
+  peer_actor peer;
+  std::uint64_t peer_id;
+  content_message message;
+};
+
+struct dependency_info {
+  bool is_account = false;
+  std::string initial_admin;
+};
+
+struct covalue_actor_state {
+  std::string id;
+  covalue_context ctx;
+  std::unique_ptr<protocol::covalue_state> cv;
+  std::unordered_map<caf::actor_id, peer_entry> peers;
+  std::unordered_map<std::string, dependency_info> available;
+  std::set<std::string> awaiting;
+  std::deque<pending_content> pending;
+  std::vector<caf::typed_response_promise<availability>> header_waiters;
+  std::unordered_map<std::string, protocol::key32> signer_keys;  // agent ID → Ed25519 key
+  std::uint64_t deps_generation = 1;
+  std::size_t deps_seen = 0;
+  std::uint64_t received = 0;  // messages routed to us by the manager (retire handshake)
+  std::uint32_t writes_in_flight = 0;
+  steady_clock::time_point last_activity = steady_clock::now();
+  bool tick_scheduled = false;
+  bool retire_requested = false;
+  static inline const char* name = "covalue";
+};
+
+using self_ptr = covalue_actor::stateful_pointer<covalue_actor_state>;
+
+int content_priority(const covalue_actor_state& st) {
+  const auto* h = st.cv->header();
+  return static_cast<int>(h ? h->content_priority() : protocol::priority::medium);
+}
+
+void send_to(self_ptr self, const peer_actor& peer, std::vector<std::string> messages, int priority,
+             action kind) {
+  for (std::size_t i = 0; i < messages.size(); ++i) self->state.ctx.metrics->count_out(kind);
+  self->send(peer, outgoing_messages{std::move(messages), priority});
+}
+
+void send_known(self_ptr self, const peer_actor& peer, const known_state& known, bool correction = false) {
+  send_to(self, peer, {protocol::encode_known(known, correction)}, 0, action::known);
+}
+
+peer_entry& entry_for(self_ptr self, const peer_actor& peer, std::uint64_t peer_id) {
+  auto& st = self->state;
+  auto [it, inserted] = st.peers.try_emplace(peer.id());
+  if (inserted) {
+    it->second.handle = peer;
+    it->second.peer_id = peer_id;
+    it->second.known = known_state{st.id, false, {}};
+    self->monitor(peer);  // its down message drops the entry
+  }
+  return it->second;
+}
+
+void note_dependency_changes(covalue_actor_state& st) {
+  if (st.cv->dependencies().size() != st.deps_seen) {
+    st.deps_seen = st.cv->dependencies().size();
+    st.deps_generation++;
+  }
+}
+
+void push_to(self_ptr self, caf::actor_id peer_key, bool force_known, const std::vector<std::string>& visited);
+
+// Sends `p` what it lacks of this CoValue (dependencies already handled).
+void send_content(self_ptr self, peer_entry& p, bool force_known) {
+  auto& st = self->state;
+  auto pieces = st.cv->new_content_since(&p.known);
+  if (!pieces.empty()) {
+    send_to(self, p.handle, std::move(pieces), content_priority(st), action::content);
+    protocol::merge_into(p.known, st.cv->known());
+  } else if (force_known || !p.told_known) {
+    send_known(self, p.handle, st.cv->known());
+  }
+  p.told_known = true;
+}
+
+void finish_push(self_ptr self, caf::actor_id peer_key, std::uint64_t generation, bool force_known) {
+  auto& st = self->state;
+  auto it = st.peers.find(peer_key);
+  if (it == st.peers.end()) return;
+  peer_entry& p = it->second;
+  p.push_in_flight = false;
+  p.deps_pushed_generation = std::max(p.deps_pushed_generation, generation);
+  send_content(self, p, force_known);
+  auto waiters = std::move(p.push_waiters);
+  p.push_waiters.clear();
+  for (auto& w : waiters) w.deliver(push_done{st.id});
+  if (p.push_again) {
+    bool again_force = p.push_again_force_known;
+    p.push_again = p.push_again_force_known = false;
+    push_to(self, peer_key, again_force, {});
+  }
+}
+
+// cojson's sendNewContent: dependencies first (each asked to push itself), then us.
+void push_to(self_ptr self, caf::actor_id peer_key, bool force_known, const std::vector<std::string>& visited) {
+  auto& st = self->state;
+  auto it = st.peers.find(peer_key);
+  if (it == st.peers.end() || !st.cv->has_header()) return;
+  peer_entry& p = it->second;
+  if (p.push_in_flight) {
+    p.push_again = true;
+    p.push_again_force_known = p.push_again_force_known || force_known;
+    return;
+  }
+  std::vector<std::string> deps;
+  if (p.deps_pushed_generation != st.deps_generation) {
+    for (const auto& d : st.cv->dependencies()) {
+      if (std::find(visited.begin(), visited.end(), d) == visited.end()) deps.push_back(d);
+    }
+  }
+  if (deps.empty()) {
+    p.deps_pushed_generation = st.deps_generation;
+    send_content(self, p, force_known);
+    auto waiters = std::move(p.push_waiters);
+    p.push_waiters.clear();
+    for (auto& w : waiters) w.deliver(push_done{st.id});
+    return;
+  }
+  p.push_in_flight = true;
+  std::vector<std::string> chain = visited;
+  chain.push_back(st.id);
+  auto remaining = std::make_shared<std::size_t>(deps.size());
+  const std::uint64_t generation = st.deps_generation;
+  for (const auto& d : deps) {
+    auto done = [=]() {
+      if (--*remaining == 0) finish_push(self, peer_key, generation, force_known);
+    };
+    self->request(st.ctx.manager, st.ctx.options.push_timeout, dependency_push{d, p.handle, p.peer_id, chain})
+        .then([=](push_done&) { done(); },
+              [=](caf::error& err) {
+                log::debug("covalue", "dependency push did not finish in time",
+                           {{"id", self->state.id}, {"dependency", d}, {"error", self->system().render(err)}});
+                done();
+              });
+  }
+}
+
+void push_to_all(self_ptr self) {
+  std::vector<caf::actor_id> keys;
+  for (const auto& [key, p] : self->state.peers) {
+    if (!p.errored) keys.push_back(key);
+  }
+  for (auto key : keys) push_to(self, key, false, {});
+}
+
+// The CoValue now has a header: answer everyone who waited for it.
+void header_arrived(self_ptr self) {
+  auto& st = self->state;
+  const auto* h = st.cv->header();
+  availability a{st.id, true, h->is_account(), h->is_account() ? h->initial_admin : std::string()};
+  for (auto& w : st.header_waiters) w.deliver(a);
+  st.header_waiters.clear();
+}
+
+std::optional<protocol::key32> signer_for(self_ptr self, const std::string& session_id, std::string& why) {
+  auto& st = self->state;
+  auto parts = protocol::parse_session_id(session_id);
+  if (!parts) {
+    why = "invalid session ID";
+    return std::nullopt;
+  }
+  std::string agent;
+  if (protocol::is_agent_id(parts->owner)) {
+    agent = std::string(parts->owner);
+  } else {
+    std::string account(parts->owner);
+    const dependency_info* info = nullptr;
+    dependency_info own;
+    if (account == st.id && st.cv->header()) {
+      own = {st.cv->header()->is_account(), st.cv->header()->initial_admin};
+      info = &own;
+    } else if (auto it = st.available.find(account); it != st.available.end()) {
+      info = &it->second;
+    }
+    if (!info) {
+      why = "account " + account + " is not available";
+      return std::nullopt;
+    }
+    if (!info->is_account) {
+      why = account + " is not an account";
+      return std::nullopt;
+    }
+    agent = info->initial_admin;
+  }
+  if (!protocol::is_agent_id(agent)) {
+    why = "account's initialAdmin is not an agent";
+    return std::nullopt;
+  }
+  if (auto it = st.signer_keys.find(agent); it != st.signer_keys.end()) return it->second;
+  auto key = protocol::decode_signer_id(protocol::agent_signer_id(agent));
+  if (!key) {
+    why = "undecodable signer ID";
+    return std::nullopt;
+  }
+  st.signer_keys.emplace(agent, *key);
+  return key;
+}
+
+protocol::covalue_id_set message_dependencies(const covalue_actor_state& st, const content_message& m) {
+  protocol::covalue_id_set deps;
+  if (const auto* h = st.cv->header()) protocol::add_header_dependencies(*h, deps);
+  if (m.header) protocol::add_header_dependencies(*m.header, deps);
+  for (const auto& s : m.sessions) protocol::add_session_dependency(s.session_id, deps);
+  const auto* header = st.cv->header() ? st.cv->header() : (m.header ? &*m.header : nullptr);
+  if (header && header->is_group_or_account()) {
+    for (const auto& s : m.sessions) {
+      for (const auto& tx : s.transactions) protocol::add_group_transaction_dependencies(tx, deps);
+    }
+  }
+  deps.erase(st.id);
+  return deps;
+}
+
+void reject(self_ptr self, peer_entry& p, rejection kind, const std::string& session_id, const std::string& why) {
+  auto& st = self->state;
+  st.ctx.metrics->reject(kind);
+  p.errored = true;
+  log::warn("covalue", "content rejected; ignoring this peer for this CoValue",
+            {{"id", st.id}, {"peer", p.peer_id}, {"session", session_id}, {"reason", why}});
+}
+
+// Verifies, applies and stores one content message whose dependencies are available.
+void apply_content(self_ptr self, pending_content&& item) {
+  auto& st = self->state;
+  auto& m = item.message;
+  peer_entry& p = entry_for(self, item.peer, item.peer_id);
+  if (p.errored) return;
+
+  bool header_new = false;
+  if (!st.cv->has_header()) {
+    if (!m.header) {
+      // The sender assumed we have it: ask for everything (cojson's requestFullContent).
+      send_known(self, p.handle, known_state{st.id, false, {}}, true);
+      p.told_known = true;
+      return;
+    }
+    st.cv->set_header(std::move(*m.header));
+    header_new = true;
+  }
+
+  storage::covalue_write write;
+  write.id = st.id;
+  if (header_new) write.header = st.cv->header()->json;
+  bool gap = false;
+  known_state accepted{st.id, true, {}};
+  for (auto& entry : m.sessions) {
+    if (st.cv->is_deleted() && !protocol::is_delete_session_id(entry.session_id)) continue;
+    if (!entry.error.empty()) {
+      reject(self, p, rejection::invalid_transaction, entry.session_id, entry.error);
+      continue;
+    }
+    const std::uint32_t ours = st.cv->count(entry.session_id);
+    if (entry.after > ours) {
+      gap = true;
+      continue;
+    }
+    const std::uint32_t sent_until = entry.after + static_cast<std::uint32_t>(entry.transactions.size());
+    if (sent_until <= ours) continue;  // a duplicate: harmless, still acknowledged
+    if (protocol::is_delete_session_id(entry.session_id)) {
+      reject(self, p, rejection::invalid_delete, entry.session_id, "deleting CoValues is not supported yet");
+      continue;
+    }
+    std::string why;
+    auto signer = signer_for(self, entry.session_id, why);
+    if (!signer) {
+      reject(self, p, rejection::unknown_signer, entry.session_id, why);
+      continue;
+    }
+    std::vector<protocol::transaction> fresh(std::make_move_iterator(entry.transactions.begin() + (ours - entry.after)),
+                                             std::make_move_iterator(entry.transactions.end()));
+    std::vector<std::string> texts;
+    texts.reserve(fresh.size());
+    for (const auto& tx : fresh) texts.push_back(tx.json);
+    std::string hash;
+    if (!st.cv->try_add(entry.session_id, std::move(fresh), entry.last_signature, *signer, hash)) {
+      reject(self, p, rejection::invalid_signature, entry.session_id, "signature does not match " + hash);
+      continue;
+    }
+    st.ctx.metrics->transactions_accepted += texts.size();
+    const auto* log = st.cv->find_session(entry.session_id);
+    storage::session_batch batch;
+    batch.session_id = entry.session_id;
+    batch.after = ours;
+    batch.transactions = std::move(texts);
+    batch.last_signature = entry.last_signature;
+    batch.checkpoint = log->checkpoints().count(log->count() - 1) > 0;
+    batch.bytes_since_checkpoint = log->bytes_since_checkpoint();
+    write.batches.push_back(std::move(batch));
+    accepted.sessions[entry.session_id] = sent_until;
+  }
+  note_dependency_changes(st);
+  if (header_new) header_arrived(self);
+
+  protocol::merge_into(p.known, accepted);
+  std::string reply = protocol::encode_known(st.cv->known(), gap);
+  p.told_known = true;
+
+  if (header_new || !write.batches.empty()) {
+    // Acknowledge only what is durable: the known reply waits for the commit.
+    st.writes_in_flight++;
+    auto peer = p.handle;
+    self->request(st.ctx.storage, caf::infinite, write_request{std::move(write)})
+        .then(
+            [=](write_ack& ack) {
+              self->state.writes_in_flight--;
+              if (ack.ok) {
+                send_to(self, peer, {reply}, 0, action::known);
+              } else {
+                log::error("covalue", "not acknowledging content: storage failed", {{"id", self->state.id}});
+              }
+            },
+            [=](caf::error& err) {
+              self->state.writes_in_flight--;
+              log::error("covalue", "storage writer unreachable", {{"id", self->state.id},
+                                                                    {"error", self->system().render(err)}});
+            });
+  } else {
+    send_to(self, p.handle, {reply}, 0, action::known);
+  }
+  push_to_all(self);
+}
+
+void drain_pending(self_ptr self);
+
+void drop_pending_needing(covalue_actor_state& st, const std::string& dependency) {
+  st.pending.erase(std::remove_if(st.pending.begin(), st.pending.end(),
+                                  [&](const pending_content& pc) {
+                                    return message_dependencies(st, pc.message).count(dependency) > 0;
+                                  }),
+                   st.pending.end());
+}
+
+void request_availability(self_ptr self, const std::string& dep, const peer_actor& ask, std::uint64_t ask_id) {
+  auto& st = self->state;
+  if (!st.awaiting.insert(dep).second) return;
+  self->request(st.ctx.manager, st.ctx.options.dependency_timeout, availability_query{dep, ask, ask_id})
+      .then(
+          [=](availability& a) {
+            auto& st = self->state;
+            st.awaiting.erase(a.id);
+            if (a.available) {
+              st.available[a.id] = dependency_info{a.is_account, a.initial_admin};
+            } else {
+              log::warn("covalue", "dependency not found; dropping content that needs it",
+                        {{"id", st.id}, {"dependency", a.id}});
+              drop_pending_needing(st, a.id);
+            }
+            drain_pending(self);
+          },
+          [=](caf::error& err) {
+            auto& st = self->state;
+            st.awaiting.erase(dep);
+            log::warn("covalue", "dependency did not arrive in time; dropping content that needs it",
+                      {{"id", st.id}, {"dependency", dep}, {"error", self->system().render(err)}});
+            drop_pending_needing(st, dep);
+            drain_pending(self);
+          });
+}
+
+// Applies queued content in arrival order while its dependencies are available.
+void drain_pending(self_ptr self) {
+  auto& st = self->state;
+  while (!st.pending.empty()) {
+    auto& front = st.pending.front();
+    bool missing = false;
+    for (const auto& d : message_dependencies(st, front.message)) {
+      if (!st.available.count(d)) {
+        missing = true;
+        request_availability(self, d, front.peer, front.peer_id);
+      }
+    }
+    if (missing) return;
+    pending_content item = std::move(front);
+    st.pending.pop_front();
+    apply_content(self, std::move(item));
+  }
+}
+
+void on_content(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, content_message&& m) {
+  auto& st = self->state;
+  peer_entry& p = entry_for(self, peer, peer_id);
+  if (p.errored) {
+    log::debug("covalue", "ignoring content from a peer that sent invalid content", {{"id", st.id}, {"peer", peer_id}});
+    return;
+  }
+  // expectContentUntil only counts from upstream servers; clients' is stripped.
+  m.expect_content_until.reset();
+  st.pending.push_back(pending_content{peer, peer_id, std::move(m)});
+  drain_pending(self);
+}
+
+void on_load(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, known_state&& known) {
+  auto& st = self->state;
+  peer_entry& p = entry_for(self, peer, peer_id);
+  p.known = std::move(known);  // replace: the peer's word is the truth
+  if (st.cv->has_header()) {
+    push_to(self, peer.id(), true, {});
+  } else {
+    send_known(self, peer, known_state{st.id, false, {}});
+    p.told_known = true;
+  }
+}
+
+void on_known(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, known_state&& known, bool correction) {
+  auto& st = self->state;
+  peer_entry& p = entry_for(self, peer, peer_id);
+  if (correction) {
+    p.known = std::move(known);
+  } else {
+    if (!known.header && p.asked_for_header) p.said_not_found = true;
+    protocol::merge_into(p.known, known);
+  }
+  if (st.cv->has_header()) {
+    push_to(self, peer.id(), false, {});
+    return;
+  }
+  // Everyone we asked for our header says they do not have it: stop waiting.
+  bool anyone_left = false;
+  for (const auto& [key, e] : st.peers) anyone_left = anyone_left || (e.asked_for_header && !e.said_not_found);
+  if (!anyone_left && !st.header_waiters.empty()) {
+    for (auto& w : st.header_waiters) w.deliver(availability{st.id, false, false, {}});
+    st.header_waiters.clear();
+  }
+}
+
+bool idle(const covalue_actor_state& st) {
+  return st.peers.empty() && st.pending.empty() && st.awaiting.empty() && st.writes_in_flight == 0 &&
+         st.header_waiters.empty();
+}
+
+void maybe_schedule_tick(self_ptr self) {
+  auto& st = self->state;
+  st.last_activity = steady_clock::now();
+  if (st.tick_scheduled || st.retire_requested || !idle(st)) return;
+  st.tick_scheduled = true;
+  self->delayed_send(self, st.ctx.options.idle_timeout, tick_atom::value);
+}
+
+void load_from_storage(self_ptr self, const storage::stored_covalue& stored) {
+  auto& st = self->state;
+  protocol::json_document doc;
+  std::string error;
+  std::optional<protocol::covalue_header> header;
+  if (protocol::parse_json(stored.header, doc, error)) header = protocol::parse_header(doc, error);
+  if (!header || protocol::covalue_id_of(*header) != st.id) {
+    log::error("covalue", "stored header is invalid or does not match its ID; treating the CoValue as absent",
+               {{"id", st.id}, {"error", error}});
+    return;
+  }
+  st.cv->set_header(std::move(*header));
+  for (const auto& s : stored.sessions) {
+    std::vector<protocol::transaction> txs;
+    txs.reserve(s.transactions.size());
+    for (const auto& text : s.transactions) {
+      auto tx = protocol::parse_transaction_text(text, error);
+      if (!tx) {
+        log::error("covalue", "stored transaction is invalid; session truncated there",
+                   {{"id", st.id}, {"session", s.session_id}, {"index", txs.size()}, {"error", error}});
+        break;
+      }
+      txs.push_back(std::move(*tx));
+    }
+    if (txs.empty()) continue;
+    const bool complete = txs.size() == s.transactions.size();
+    // A truncated session has no signature for its end; keep only what the last
+    // checkpoint at or before the cut covers.
+    std::string signature = s.last_signature;
+    if (!complete) {
+      auto it = s.checkpoints.upper_bound(static_cast<std::uint32_t>(txs.size() - 1));
+      if (it == s.checkpoints.begin()) continue;
+      --it;
+      txs.resize(it->first + 1);
+      signature = it->second;
+    }
+    st.cv->add_trusted(s.session_id, std::move(txs), std::move(signature));
+    std::map<std::uint32_t, std::string> checkpoints;
+    for (const auto& [idx, sig] : s.checkpoints) {
+      if (idx < st.cv->count(s.session_id)) checkpoints.emplace(idx, sig);
+    }
+    st.cv->session(s.session_id).restore_checkpoints(std::move(checkpoints), s.bytes_since_checkpoint);
+  }
+  if (stored.deleted) st.cv->mark_deleted();
+  note_dependency_changes(st);
+}
+
+covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, covalue_context context) {
+  auto& st = self->state;
+  st.id = std::move(id);
+  st.ctx = std::move(context);
+  st.cv = std::make_unique<protocol::covalue_state>(st.id);
+
+  self->set_down_handler([=](caf::down_msg& down) {
+    self->state.peers.erase(down.source.id());
+    maybe_schedule_tick(self);
+  });
+
+  // Nothing else is handled until storage answers: messages wait in the mailbox.
+  self->request(st.ctx.storage, caf::infinite, load_request{st.id})
+      .await(
+          [=](load_reply& reply) {
+            if (reply.covalue) load_from_storage(self, *reply.covalue);
+            maybe_schedule_tick(self);
+          },
+          [=](caf::error& err) {
+            log::error("covalue", "storage load failed", {{"id", self->state.id},
+                                                          {"error", self->system().render(err)}});
+          });
+
+  return {
+      [=](from_peer& msg) {
+        auto& st = self->state;
+        st.received++;
+        std::visit(
+            [&](auto&& m) {
+              using T = std::decay_t<decltype(m)>;
+              if constexpr (std::is_same_v<T, protocol::load_message>) {
+                on_load(self, msg.peer, msg.peer_id, std::move(m.known));
+              } else if constexpr (std::is_same_v<T, protocol::known_message>) {
+                on_known(self, msg.peer, msg.peer_id, std::move(m.known), m.is_correction);
+              } else if constexpr (std::is_same_v<T, protocol::content_message>) {
+                on_content(self, msg.peer, msg.peer_id, std::move(m));
+              }
+            },
+            msg.message);
+        maybe_schedule_tick(self);
+      },
+      [=](availability_query& q) -> caf::result<availability> {
+        auto& st = self->state;
+        st.received++;
+        if (st.cv->has_header()) {
+          const auto* h = st.cv->header();
+          return availability{st.id, true, h->is_account(), h->is_account() ? h->initial_admin : std::string()};
+        }
+        auto promise = self->make_response_promise<availability>();
+        st.header_waiters.push_back(promise);
+        // Ask the peer that needs us; it is assumed to have us (cojson does the same).
+        peer_entry& p = entry_for(self, q.ask, q.ask_id);
+        if (!p.asked_for_header) {
+          p.asked_for_header = true;
+          send_to(self, p.handle, {protocol::encode_load(known_state{st.id, false, {}})}, 0, action::load);
+        }
+        return promise;
+      },
+      [=](dependency_push& q) -> caf::result<push_done> {
+        auto& st = self->state;
+        st.received++;
+        if (!st.cv->has_header()) return push_done{st.id};
+        auto promise = self->make_response_promise<push_done>();
+        peer_entry& p = entry_for(self, q.peer, q.peer_id);
+        p.push_waiters.push_back(promise);
+        push_to(self, q.peer.id(), false, q.visited);
+        return promise;
+      },
+      [=](known_query&) -> known_reply {
+        auto& st = self->state;
+        st.received++;
+        if (!st.cv->has_header()) return known_reply{st.id, false, {}};
+        return known_reply{st.id, true, st.cv->known().sessions};
+      },
+      [=](tick_atom) {
+        auto& st = self->state;
+        st.tick_scheduled = false;
+        if (!idle(st)) return;
+        auto quiet = steady_clock::now() - st.last_activity;
+        if (quiet < st.ctx.options.idle_timeout) {
+          st.tick_scheduled = true;
+          self->delayed_send(self, st.ctx.options.idle_timeout - duration_cast<milliseconds>(quiet), tick_atom::value);
+          return;
+        }
+        st.retire_requested = true;
+        self->send(st.ctx.manager, retire_request{st.id, st.received});
+      },
+      [=](retire_decision& d) {
+        auto& st = self->state;
+        st.retire_requested = false;
+        if (d.granted) {
+          self->quit();
+          return;
+        }
+        maybe_schedule_tick(self);
+      },
+  };
+}
+
+}  // namespace
+
+covalue_actor spawn_covalue_actor(caf::actor_system& system, std::string id, covalue_context context) {
+  return system.spawn(covalue_behavior, std::move(id), std::move(context));
+}
+
+}  // namespace moai::actors

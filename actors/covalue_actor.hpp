@@ -1,0 +1,32 @@
+// One actor per CoValue in memory: its verified state, what each peer holds of it,
+// and the rules for accepting content and sending what peers lack (guide §2).
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "actors/messages.hpp"
+#include "actors/metrics.hpp"
+
+namespace moai::actors {
+
+struct covalue_options {
+  // An actor with no subscribed peer and nothing in flight retires after this long;
+  // the CoValue is reloaded from storage when needed again.
+  std::chrono::milliseconds idle_timeout{30000};
+  // How long content may wait for a dependency to arrive.
+  std::chrono::milliseconds dependency_timeout{60000};
+  // How long a dependency push may take before content is sent without it.
+  std::chrono::milliseconds push_timeout{10000};
+};
+
+struct covalue_context {
+  sync_manager_actor manager;
+  storage_actor storage;
+  sync_metrics* metrics = nullptr;
+  covalue_options options;
+};
+
+covalue_actor spawn_covalue_actor(caf::actor_system& system, std::string id, covalue_context context);
+
+}  // namespace moai::actors

@@ -1,0 +1,161 @@
+// The typed messages and actor interfaces that connect moai's actors:
+//
+//   gateway ──frames──▶ peer_actor ──from_peer──▶ sync_manager ──▶ covalue_actor
+//                          ▲                                          │   │
+//                          └──────────── outgoing_messages ───────────┘   ▼
+//                                                                   storage_writer
+//
+// Messages stay inside one process, so protocol values travel as plain C++ types.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "protocol/known_state.hpp"
+#include "protocol/messages.hpp"
+#include "storage/covalue_store.hpp"
+
+namespace moai::actors {
+
+// ---- peer actor: one per WebSocket connection ----------------------------------
+
+struct incoming_frame {
+  std::string text;
+};
+struct frame_sent {
+  std::uint64_t bytes = 0;
+};
+struct connection_closed {
+  std::string reason;
+};
+// Encoded sync messages to send, in order, at one priority (0 high, 3 medium, 6 low).
+struct outgoing_messages {
+  std::vector<std::string> messages;
+  int priority = 0;
+};
+
+using peer_actor = caf::typed_actor<caf::reacts_to<incoming_frame>, caf::reacts_to<frame_sent>,
+                                    caf::reacts_to<connection_closed>, caf::reacts_to<outgoing_messages>>;
+
+// ---- CoValue actors and the sync manager that routes to them ----------------
+
+// A load / known / content / done message from a peer, about message_id(message).
+struct from_peer {
+  peer_actor peer;
+  std::uint64_t peer_id = 0;
+  protocol::sync_message message;
+};
+
+// "Tell me once you have a header" (content waits for its dependencies). If the
+// CoValue is nowhere, it asks `ask` (the peer that sent the dependent content).
+struct availability_query {
+  std::string id;
+  peer_actor ask;
+  std::uint64_t ask_id = 0;
+};
+struct availability {
+  std::string id;
+  bool available = false;
+  bool is_account = false;
+  std::string initial_admin;  // accounts: the agent whose signer signs account sessions
+};
+
+// "Send `peer` what it lacks of you, your dependencies first; answer when queued."
+struct dependency_push {
+  std::string id;
+  peer_actor peer;
+  std::uint64_t peer_id = 0;
+  std::vector<std::string> visited;  // the chain that asked, to cut cycles
+};
+struct push_done {
+  std::string id;
+};
+
+// The server's known state of a CoValue (for reconcile), from memory or storage.
+struct known_query {
+  std::string id;
+};
+struct known_reply {
+  std::string id;
+  bool found = false;
+  protocol::session_counts sessions;
+};
+
+// An idle CoValue actor asks to stop; granted only if nothing was routed to it since.
+struct retire_request {
+  std::string id;
+  std::uint64_t received = 0;
+};
+struct retire_decision {
+  bool granted = false;
+};
+
+struct manager_stats {
+  std::uint64_t covalues_in_memory = 0;
+  std::uint64_t covalues_spawned = 0;
+  std::uint64_t covalues_retired = 0;
+  std::uint64_t messages_routed = 0;
+};
+struct stats_query {};
+
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+
+using covalue_actor =
+    caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
+                     caf::replies_to<dependency_push>::with<push_done>,
+                     caf::replies_to<known_query>::with<known_reply>, caf::reacts_to<retire_decision>,
+                     caf::reacts_to<tick_atom>>;
+
+using sync_manager_actor =
+    caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
+                     caf::replies_to<dependency_push>::with<push_done>,
+                     caf::replies_to<known_query>::with<known_reply>, caf::reacts_to<retire_request>,
+                     caf::replies_to<stats_query>::with<manager_stats>>;
+
+// ---- storage writer: the only writer of the database --------------------------
+
+struct load_request {
+  std::string id;
+};
+struct load_reply {
+  std::optional<storage::stored_covalue> covalue;
+  std::string error;  // set when the read failed (the CoValue is then treated as absent)
+};
+struct write_request {
+  storage::covalue_write write;
+};
+struct write_ack {
+  bool ok = false;
+};
+
+using storage_actor = caf::typed_actor<caf::replies_to<load_request>::with<load_reply>,
+                                       caf::replies_to<write_request>::with<write_ack>,
+                                       caf::replies_to<known_query>::with<known_reply>, caf::reacts_to<flush_atom>>;
+
+}  // namespace moai::actors
+
+// Local-only messages: they never cross a process boundary, so no serialization.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::incoming_frame)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::frame_sent)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::connection_closed)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::outgoing_messages)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::from_peer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::availability_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::availability)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::dependency_push)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::push_done)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::known_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::known_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::retire_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::retire_decision)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::manager_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::stats_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::load_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::load_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::write_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::write_ack)

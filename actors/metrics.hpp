@@ -1,0 +1,43 @@
+// Process-wide counters that actors bump and /metrics and the inspection log read.
+// Relaxed atomics: they are statistics, not synchronization.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+namespace moai::actors {
+
+enum class action : std::size_t { load, known, content, done, reconcile, reconcile_ack, count };
+std::string_view action_name(action a);
+
+enum class rejection : std::size_t {
+  invalid_json,     // a frame that is not JSON
+  invalid_message,  // JSON that is not a usable sync message
+  invalid_header,   // header malformed or not hashing to the ID
+  invalid_signature,
+  unknown_signer,   // account not available or not an account
+  invalid_transaction,
+  invalid_delete,
+  count
+};
+std::string_view rejection_name(rejection r);
+
+struct sync_metrics {
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(action::count)> messages_in{};
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(action::count)> messages_out{};
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(rejection::count)> rejections{};
+  std::atomic<std::uint64_t> transactions_accepted{0};
+  std::atomic<std::uint64_t> storage_batches{0};
+  std::atomic<std::uint64_t> storage_writes{0};
+  std::atomic<std::uint64_t> storage_failures{0};
+  std::atomic<std::uint64_t> storage_loads{0};
+  std::atomic<std::uint64_t> slow_consumers_closed{0};
+
+  void count_in(action a) { messages_in[static_cast<std::size_t>(a)].fetch_add(1, std::memory_order_relaxed); }
+  void count_out(action a) { messages_out[static_cast<std::size_t>(a)].fetch_add(1, std::memory_order_relaxed); }
+  void reject(rejection r) { rejections[static_cast<std::size_t>(r)].fetch_add(1, std::memory_order_relaxed); }
+};
+
+}  // namespace moai::actors

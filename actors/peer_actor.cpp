@@ -1,0 +1,225 @@
+#include "actors/peer_actor.hpp"
+
+#include <array>
+#include <deque>
+#include <map>
+#include <set>
+
+#include "config/log.hpp"
+#include "protocol/codec.hpp"
+
+namespace moai::actors {
+namespace {
+
+struct reconcile_batch {
+  std::size_t unanswered = 0;       // known queries still out
+  std::set<std::string> unsettled;  // CoValues we sent a load for
+};
+
+struct peer_state {
+  std::shared_ptr<gateway::sync_connection> connection;
+  sync_manager_actor manager;
+  sync_metrics* metrics = nullptr;
+  peer_options options;
+  std::uint64_t id = 0;
+  bool batching = false;  // switched on once the peer sends a multi-message frame
+  std::size_t in_flight_bytes = 0;
+  std::size_t queued_bytes = 0;
+  std::array<std::deque<std::string>, 3> queues;  // high, medium, low
+  std::map<std::string, reconcile_batch> reconciles;
+  bool closing = false;
+  static inline const char* name = "peer";
+};
+
+using self_ptr = peer_actor::stateful_pointer<peer_state>;
+
+std::size_t queue_index(int priority) { return priority <= 0 ? 0 : priority >= 6 ? 2 : 1; }
+
+std::deque<std::string>* next_queue(peer_state& st) {
+  for (auto& q : st.queues) {
+    if (!q.empty()) return &q;
+  }
+  return nullptr;
+}
+
+void send_frame(peer_state& st, std::string frame) {
+  st.in_flight_bytes += frame.size();
+  st.connection->send_frame(std::move(frame));
+}
+
+// Moves queued messages to the socket while it is not backed up.
+void flush(self_ptr self) {
+  auto& st = self->state;
+  while (st.in_flight_bytes <= st.options.send_immediately_below) {
+    auto* q = next_queue(st);
+    if (!q) return;
+    std::string frame = std::move(q->front());
+    q->pop_front();
+    st.queued_bytes -= frame.size();
+    if (st.batching) {
+      // Coalesce what is queued, highest priority first, up to the batch size.
+      while (auto* next = next_queue(st)) {
+        if (frame.size() + 1 + next->front().size() > st.options.max_batch_bytes) break;
+        st.queued_bytes -= next->front().size();
+        frame.push_back('\n');
+        frame.append(next->front());
+        next->pop_front();
+      }
+    }
+    send_frame(st, std::move(frame));
+  }
+}
+
+void close_slow_consumer(self_ptr self) {
+  auto& st = self->state;
+  if (st.closing) return;
+  st.closing = true;
+  st.metrics->slow_consumers_closed++;
+  log::warn("peer", "disconnecting a peer that does not read fast enough",
+            {{"peer", st.id}, {"queued_bytes", st.queued_bytes}, {"limit", st.options.max_queued_bytes}});
+  for (auto& q : st.queues) q.clear();
+  st.queued_bytes = 0;
+  st.connection->close(1008, "outgoing queue limit exceeded");
+}
+
+void enqueue(self_ptr self, std::string message, int priority) {
+  auto& st = self->state;
+  if (st.closing) return;
+  st.queued_bytes += message.size();
+  st.queues[queue_index(priority)].push_back(std::move(message));
+  if (st.queued_bytes > st.options.max_queued_bytes) {
+    close_slow_consumer(self);
+    return;
+  }
+  flush(self);
+}
+
+void settle_reconcile(self_ptr self, const std::string& covalue_id) {
+  auto& st = self->state;
+  for (auto it = st.reconciles.begin(); it != st.reconciles.end();) {
+    it->second.unsettled.erase(covalue_id);
+    if (it->second.unanswered == 0 && it->second.unsettled.empty()) {
+      enqueue(self, protocol::encode_reconcile_ack(it->first), 0);
+      it = st.reconciles.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void on_reconcile(self_ptr self, protocol::reconcile_message&& m) {
+  auto& st = self->state;
+  if (m.values.empty()) {
+    enqueue(self, protocol::encode_reconcile_ack(m.batch_id), 0);
+    return;
+  }
+  auto& batch = st.reconciles[m.batch_id];
+  batch.unanswered += m.values.size();
+  const std::string batch_id = m.batch_id;
+  for (auto& [covalue_id, hash] : m.values) {
+    self->request(st.manager, std::chrono::seconds(60), known_query{covalue_id})
+        .then(
+            [=](known_reply& r) {
+              auto& st = self->state;
+              auto it = st.reconciles.find(batch_id);
+              if (it == st.reconciles.end()) return;
+              if (!r.found) {
+                it->second.unsettled.insert(r.id);
+                enqueue(self, protocol::encode_load(protocol::known_state{r.id, false, {}}), 0);
+              } else if (protocol::sessions_short_hash(r.sessions) != hash) {
+                it->second.unsettled.insert(r.id);
+                enqueue(self, protocol::encode_load(protocol::known_state{r.id, true, std::move(r.sessions)}), 0);
+              }
+              it->second.unanswered--;
+              settle_reconcile(self, "");
+            },
+            [=](caf::error&) {
+              auto it = self->state.reconciles.find(batch_id);
+              if (it == self->state.reconciles.end()) return;
+              it->second.unanswered--;
+              settle_reconcile(self, "");
+            });
+  }
+}
+
+void on_frame(self_ptr self, std::string&& text) {
+  auto& st = self->state;
+  auto frame = protocol::decode_frame(text);
+  if (frame.dropped) {
+    st.metrics->reject(rejection::invalid_json);
+    log::warn("peer", "frame is not JSON; dropped", {{"peer", st.id}, {"error", frame.drop_reason},
+                                                      {"bytes", text.size()}});
+    return;
+  }
+  for (const auto& e : frame.errors) {
+    st.metrics->reject(e.invalid_header ? rejection::invalid_header : rejection::invalid_message);
+    log::warn("peer", "message skipped", {{"peer", st.id}, {"action", e.action}, {"id", e.id}, {"reason", e.reason}});
+  }
+  if (frame.messages.size() + frame.errors.size() + frame.pings > 1) st.batching = true;
+  for (auto& message : frame.messages) {
+    auto kind = static_cast<action>(message.index());
+    st.metrics->count_in(kind);
+    if (auto* r = std::get_if<protocol::reconcile_message>(&message)) {
+      on_reconcile(self, std::move(*r));
+      continue;
+    }
+    if (std::holds_alternative<protocol::reconcile_ack_message>(message)) continue;
+    if (!st.reconciles.empty() &&
+        (std::holds_alternative<protocol::known_message>(message) ||
+         std::holds_alternative<protocol::content_message>(message))) {
+      settle_reconcile(self, protocol::message_id(message));
+    }
+    self->send(st.manager, from_peer{caf::actor_cast<peer_actor>(self), st.id, std::move(message)});
+  }
+}
+
+peer_actor::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::sync_connection> connection,
+                                        sync_manager_actor manager, sync_metrics* metrics, peer_options options) {
+  auto& st = self->state;
+  st.connection = std::move(connection);
+  st.manager = std::move(manager);
+  st.metrics = metrics;
+  st.options = options;
+  st.id = st.connection->id();
+  log::info("peer", "connected", {{"peer", st.id}, {"remote", st.connection->remote_address()}});
+  return {
+      [=](incoming_frame& f) { on_frame(self, std::move(f.text)); },
+      [=](frame_sent& s) {
+        auto& st = self->state;
+        st.in_flight_bytes -= std::min<std::size_t>(st.in_flight_bytes, s.bytes);
+        flush(self);
+      },
+      [=](outgoing_messages& out) {
+        for (auto& m : out.messages) enqueue(self, std::move(m), out.priority);
+      },
+      [=](connection_closed& c) {
+        log::info("peer", "disconnected", {{"peer", self->state.id}, {"reason", c.reason}});
+        self->state.connection.reset();
+        self->quit();
+      },
+  };
+}
+
+// The gateway's view of a peer actor: every callback becomes a message.
+class peer_bridge final : public gateway::sync_connection_handler {
+ public:
+  explicit peer_bridge(peer_actor peer) : peer_(std::move(peer)) {}
+  void on_frame(std::string frame) override { caf::anon_send(peer_, incoming_frame{std::move(frame)}); }
+  void on_frame_sent(std::size_t bytes) override { caf::anon_send(peer_, frame_sent{bytes}); }
+  void on_closed(const std::string& reason) override { caf::anon_send(peer_, connection_closed{reason}); }
+
+ private:
+  peer_actor peer_;
+};
+
+}  // namespace
+
+std::shared_ptr<gateway::sync_connection_handler> accept_peer(caf::actor_system& system,
+                                                              std::shared_ptr<gateway::sync_connection> connection,
+                                                              sync_manager_actor manager, sync_metrics* metrics,
+                                                              peer_options options) {
+  auto peer = system.spawn(peer_behavior, std::move(connection), std::move(manager), metrics, options);
+  return std::make_shared<peer_bridge>(std::move(peer));
+}
+
+}  // namespace moai::actors

@@ -1,0 +1,30 @@
+// One actor per WebSocket peer: decodes its frames into typed messages for the sync
+// manager, and owns its outgoing queue (priorities, batching, backpressure) the way
+// cojson-transport-ws does.
+#pragma once
+
+#include <memory>
+
+#include "actors/messages.hpp"
+#include "actors/metrics.hpp"
+#include "gateway/sync_connection.hpp"
+
+namespace moai::actors {
+
+struct peer_options {
+  // Send at once while the socket holds at most this much unsent data
+  // (cojson-transport-ws: MAX_OUTGOING_MESSAGES_CHUNK_BYTES checks and buffered amount).
+  std::size_t send_immediately_below = 100000;
+  // Coalesced frames stay at or under this size.
+  std::size_t max_batch_bytes = 25000;
+  // A peer that lets more than this pile up unsent is disconnected.
+  std::size_t max_queued_bytes = 64ull << 20;
+};
+
+// Spawns the actor for a new connection and returns the handler the gateway feeds.
+std::shared_ptr<gateway::sync_connection_handler> accept_peer(caf::actor_system& system,
+                                                              std::shared_ptr<gateway::sync_connection> connection,
+                                                              sync_manager_actor manager, sync_metrics* metrics,
+                                                              peer_options options);
+
+}  // namespace moai::actors

@@ -1,0 +1,144 @@
+#include "actors/server.hpp"
+
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
+
+#include "actors/peer_actor.hpp"
+#include "actors/storage_writer.hpp"
+#include "actors/sync_manager.hpp"
+#include "config/log.hpp"
+#include "gateway/http_server.hpp"
+#include "protocol/crypto.hpp"
+#include "protocol/json_text.hpp"
+
+#ifndef MOAI_VERSION
+#define MOAI_VERSION "0.0.0"
+#endif
+
+namespace moai::actors {
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+gateway::http_response with_cors(gateway::http_response r) {
+  r.headers.emplace_back("Access-Control-Allow-Origin", "*");
+  return r;
+}
+
+std::string not_found_body(const std::string& path) {
+  std::string body = "{\"error\":\"not found\",\"path\":";
+  protocol::append_json_string(body, path);
+  body.push_back('}');
+  return body;
+}
+
+}  // namespace
+
+int run_server(const config& cfg) {
+  protocol::crypto_init();
+  log::configure(cfg.log_level, cfg.log_format);
+  for (const auto& [key, value] : describe(cfg)) log::debug("config", "setting", {{"key", key}, {"value", value}});
+
+  // Signals are taken synchronously by this thread; every other thread blocks them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::shared_ptr<storage::covalue_store> store;
+  try {
+    store = cfg.storage == "memory" ? storage::open_memory_store()
+                                    : storage::open_sqlite_store(cfg.db_path, cfg.sqlite_synchronous);
+  } catch (const std::exception& e) {
+    log::error("server", "storage could not be opened", {{"error", e.what()}});
+    return 1;
+  }
+
+  caf::actor_system_config actor_config;
+  const unsigned scheduler_threads = effective_threads(cfg.scheduler_threads);
+  actor_config.set("scheduler.max-threads", scheduler_threads);
+  caf::actor_system system{actor_config};
+
+  auto metrics = std::make_unique<sync_metrics>();
+  auto storage = spawn_storage_writer(system, store, metrics.get());
+  auto manager = spawn_sync_manager(system, storage, metrics.get(), covalue_options{});
+  const auto started = steady::now();
+  std::atomic<bool> ready{false};
+
+  gateway::server_options options;
+  options.host = cfg.host;
+  options.port = cfg.port;
+  options.io_threads = effective_threads(cfg.io_threads);
+  options.max_frame_bytes = cfg.max_frame_bytes;
+  options.max_connections = cfg.max_connections;
+  options.datacenter = cfg.datacenter;
+
+  auto on_sync = [&system, manager, &metrics, &ready](std::shared_ptr<gateway::sync_connection> connection)
+      -> std::shared_ptr<gateway::sync_connection_handler> {
+    if (!ready) return nullptr;
+    return accept_peer(system, std::move(connection), manager, metrics.get(), peer_options{});
+  };
+  auto on_http = [&](gateway::http_request&& req, gateway::responder respond) {
+    if (req.method == "OPTIONS") {
+      gateway::http_response r;
+      r.status = 204;
+      r.headers = {{"Access-Control-Allow-Methods", "GET, POST, PATCH, OPTIONS"},
+                   {"Access-Control-Allow-Headers", "Content-Type, Authorization"}};
+      respond(with_cors(std::move(r)));
+      return;
+    }
+    if (req.path == "/health" && req.method == "GET") {
+      const bool is_ready = ready.load();
+      std::string body = "{\"status\":\"ok\",\"service\":\"sync\",\"ready\":";
+      body += is_ready ? "true" : "false";
+      body += ",\"version\":\"" MOAI_VERSION "\",\"uptime_s\":";
+      body += std::to_string(std::chrono::duration_cast<std::chrono::seconds>(steady::now() - started).count());
+      body += ",\"storage\":\"";
+      body += store->kind();
+      body += "\"}";
+      respond(with_cors(gateway::json_response(is_ready ? 200 : 503, std::move(body))));
+      return;
+    }
+    respond(with_cors(gateway::json_response(404, not_found_body(req.path))));
+  };
+
+  gateway::http_server server(options, on_sync, on_http);
+  std::uint16_t port = 0;
+  try {
+    port = server.start();
+  } catch (const std::exception& e) {
+    log::error("server", "cannot listen", {{"host", cfg.host}, {"port", static_cast<unsigned>(cfg.port)},
+                                           {"error", e.what()}});
+    return 1;
+  }
+  ready = true;
+  log::info("server", "moai listening",
+            {{"version", MOAI_VERSION}, {"host", cfg.host}, {"port", static_cast<unsigned>(port)},
+             {"mode", cfg.mode}, {"storage", store->kind()}, {"db_path", cfg.db_path},
+             {"scheduler_threads", scheduler_threads}, {"io_threads", options.io_threads}});
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  log::info("server", "shutting down", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  ready = false;
+
+  // Stop taking connections, let peers go, then wait until every write queued so far
+  // is committed: the storage writer flushes before it answers a read.
+  server.stop_accepting();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  {
+    caf::scoped_actor self{system};
+    self->request(storage, std::chrono::seconds(10), known_query{"co_zshutdown"})
+        .receive([](known_reply&) {},
+                 [](caf::error& err) { log::error("server", "storage did not flush before shutdown", {}); });
+  }
+  server.stop();
+  system.await_actors_before_shutdown(false);
+  log::info("server", "stopped", {});
+  return 0;
+}
+
+}  // namespace moai::actors

@@ -1,0 +1,99 @@
+#include "actors/storage_writer.hpp"
+
+#include <chrono>
+
+#include "config/log.hpp"
+
+namespace moai::actors {
+namespace {
+
+struct pending_write {
+  storage::covalue_write write;
+  caf::typed_response_promise<write_ack> promise;
+};
+
+struct storage_state {
+  std::shared_ptr<storage::covalue_store> store;
+  sync_metrics* metrics = nullptr;
+  std::vector<pending_write> pending;
+  bool flush_scheduled = false;
+  static inline const char* name = "storage_writer";
+};
+
+using storage_pointer = storage_actor::stateful_pointer<storage_state>;
+
+void flush(storage_pointer self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  if (st.pending.empty()) return;
+  std::vector<storage::covalue_write> writes;
+  writes.reserve(st.pending.size());
+  for (auto& p : st.pending) writes.push_back(std::move(p.write));
+  auto started = std::chrono::steady_clock::now();
+  bool ok = true;
+  try {
+    std::size_t skipped = st.store->write(writes);
+    if (skipped) log::error("storage", "batches skipped: they would leave a gap", {{"count", skipped}});
+  } catch (const std::exception& e) {
+    ok = false;
+    st.metrics->storage_failures++;
+    log::error("storage", "write failed; nothing of this batch was stored", {{"error", e.what()}, {"writes", writes.size()}});
+  }
+  auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+  st.metrics->storage_batches++;
+  st.metrics->storage_writes += writes.size();
+  log::trace("storage", "batch committed", {{"writes", writes.size()}, {"us", static_cast<long long>(micros)}});
+  for (auto& p : st.pending) p.promise.deliver(write_ack{ok});
+  st.pending.clear();
+}
+
+storage_actor::behavior_type storage_writer(storage_pointer self, std::shared_ptr<storage::covalue_store> store,
+                                            sync_metrics* metrics) {
+  self->state.store = std::move(store);
+  self->state.metrics = metrics;
+  return {
+      [=](write_request& req) -> caf::result<write_ack> {
+        auto promise = self->make_response_promise<write_ack>();
+        self->state.pending.push_back({std::move(req.write), promise});
+        // A flush message queued behind everything already in the mailbox: all
+        // writes that arrived meanwhile share one transaction.
+        if (!self->state.flush_scheduled) {
+          self->state.flush_scheduled = true;
+          self->send(self, flush_atom::value);
+        }
+        return promise;
+      },
+      [=](flush_atom) { flush(self); },
+      [=](load_request& req) -> load_reply {
+        flush(self);  // reads see every acknowledged write
+        self->state.metrics->storage_loads++;
+        try {
+          return load_reply{self->state.store->load(req.id), {}};
+        } catch (const std::exception& e) {
+          log::error("storage", "read failed", {{"id", req.id}, {"error", e.what()}});
+          return load_reply{std::nullopt, e.what()};
+        }
+      },
+      [=](known_query& req) -> known_reply {
+        flush(self);
+        try {
+          auto known = self->state.store->load_known(req.id);
+          if (!known) return known_reply{req.id, false, {}};
+          return known_reply{req.id, true, std::move(*known)};
+        } catch (const std::exception& e) {
+          log::error("storage", "read failed", {{"id", req.id}, {"error", e.what()}});
+          return known_reply{req.id, false, {}};
+        }
+      },
+  };
+}
+
+}  // namespace
+
+storage_actor spawn_storage_writer(caf::actor_system& system, std::shared_ptr<storage::covalue_store> store,
+                                   sync_metrics* metrics) {
+  return system.spawn<caf::detached>(storage_writer, std::move(store), metrics);
+}
+
+}  // namespace moai::actors

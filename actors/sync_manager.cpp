@@ -1,0 +1,109 @@
+#include "actors/sync_manager.hpp"
+
+#include <unordered_map>
+
+#include "config/log.hpp"
+
+namespace moai::actors {
+namespace {
+
+struct routed_covalue {
+  covalue_actor actor;
+  std::uint64_t forwarded = 0;  // messages routed to it (retire handshake)
+};
+
+struct manager_state {
+  storage_actor storage;
+  sync_metrics* metrics = nullptr;
+  covalue_options options;
+  std::unordered_map<std::string, routed_covalue> covalues;
+  std::unordered_map<caf::actor_id, std::string> by_actor;
+  manager_stats stats;
+  static inline const char* name = "sync_manager";
+};
+
+using self_ptr = sync_manager_actor::stateful_pointer<manager_state>;
+
+routed_covalue& route(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto it = st.covalues.find(id);
+  if (it == st.covalues.end()) {
+    covalue_context ctx{caf::actor_cast<sync_manager_actor>(self), st.storage, st.metrics, st.options};
+    auto actor = spawn_covalue_actor(self->system(), id, ctx);
+    self->monitor(actor);
+    st.by_actor[actor.id()] = id;
+    it = st.covalues.emplace(id, routed_covalue{actor, 0}).first;
+    st.stats.covalues_spawned++;
+  }
+  it->second.forwarded++;
+  st.stats.messages_routed++;
+  return it->second;
+}
+
+}  // namespace
+
+sync_manager_actor spawn_sync_manager(caf::actor_system& system, storage_actor storage, sync_metrics* metrics,
+                                      covalue_options options) {
+  auto behavior = [](self_ptr self, storage_actor storage, sync_metrics* metrics,
+                     covalue_options options) -> sync_manager_actor::behavior_type {
+    self->state.storage = std::move(storage);
+    self->state.metrics = metrics;
+    self->state.options = options;
+    // A CoValue actor that died (e.g. an unexpected exception) is forgotten, so the
+    // next message about it spawns a fresh one that reloads from storage.
+    self->set_down_handler([=](caf::down_msg& down) {
+      auto& st = self->state;
+      auto it = st.by_actor.find(down.source.id());
+      if (it == st.by_actor.end()) return;
+      if (down.reason) {
+        log::error("sync_manager", "CoValue actor failed; it will be reloaded on demand",
+                   {{"id", it->second}, {"reason", self->system().render(down.reason)}});
+      }
+      auto cv = st.covalues.find(it->second);
+      if (cv != st.covalues.end() && cv->second.actor.id() == down.source.id()) st.covalues.erase(cv);
+      st.by_actor.erase(it);
+    });
+    return {
+        [=](from_peer& msg) {
+          if (std::holds_alternative<protocol::done_message>(msg.message)) return;
+          auto& target = route(self, protocol::message_id(msg.message));
+          self->send(target.actor, std::move(msg));
+        },
+        [=](availability_query& q) -> caf::delegated<availability> {
+          return self->delegate(route(self, q.id).actor, std::move(q));
+        },
+        [=](dependency_push& q) -> caf::delegated<push_done> {
+          return self->delegate(route(self, q.id).actor, std::move(q));
+        },
+        [=](known_query& q) -> caf::delegated<known_reply> {
+          auto it = self->state.covalues.find(q.id);
+          if (it != self->state.covalues.end()) {
+            it->second.forwarded++;
+            return self->delegate(it->second.actor, std::move(q));
+          }
+          return self->delegate(self->state.storage, std::move(q));
+        },
+        [=](retire_request& r) {
+          auto& st = self->state;
+          auto it = st.covalues.find(r.id);
+          if (it == st.covalues.end()) return;
+          bool granted = it->second.forwarded == r.received;
+          auto actor = it->second.actor;
+          if (granted) {
+            st.by_actor.erase(it->second.actor.id());
+            st.covalues.erase(it);
+            st.stats.covalues_retired++;
+          }
+          self->send(actor, retire_decision{granted});
+        },
+        [=](stats_query) -> manager_stats {
+          auto s = self->state.stats;
+          s.covalues_in_memory = self->state.covalues.size();
+          return s;
+        },
+    };
+  };
+  return system.spawn(behavior, std::move(storage), metrics, options);
+}
+
+}  // namespace moai::actors

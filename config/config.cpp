@@ -1,0 +1,296 @@
+#include "config/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <limits>
+#include <thread>
+
+#include <toml.hpp>
+
+extern char** environ;
+
+namespace moai {
+namespace {
+
+using setter = std::function<bool(config&, const std::string& value, std::string& why)>;
+
+struct option {
+  const char* key;   // TOML "table.key"
+  const char* env;   // environment variable, or nullptr
+  const char* flag;  // command-line flag without "--"
+  const char* help;
+  setter set;
+  std::function<std::string(const config&)> get;
+  bool secret = false;
+};
+
+template <typename T>
+bool parse_unsigned(const std::string& v, T& out, std::uint64_t min, std::uint64_t max, std::string& why) {
+  std::uint64_t n = 0;
+  auto res = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (res.ec != std::errc() || res.ptr != v.data() + v.size() || v.empty()) {
+    why = "expected a non-negative integer, got \"" + v + "\"";
+    return false;
+  }
+  if (n < min || n > max) {
+    why = "must be between " + std::to_string(min) + " and " + std::to_string(max);
+    return false;
+  }
+  out = static_cast<T>(n);
+  return true;
+}
+
+bool one_of(const std::string& v, std::initializer_list<const char*> allowed, std::string& why) {
+  for (const char* a : allowed) {
+    if (v == a) return true;
+  }
+  why = "expected one of";
+  for (const char* a : allowed) why += std::string(" ") + a;
+  why += ", got \"" + v + "\"";
+  return false;
+}
+
+setter text(std::string config::*member) {
+  return [member](config& c, const std::string& v, std::string&) {
+    c.*member = v;
+    return true;
+  };
+}
+
+setter choice(std::string config::*member, std::initializer_list<const char*> allowed) {
+  std::vector<const char*> values(allowed);
+  return [member, values](config& c, const std::string& v, std::string& why) {
+    for (const char* a : values) {
+      if (v == a) {
+        c.*member = v;
+        return true;
+      }
+    }
+    why = "expected one of";
+    for (const char* a : values) why += std::string(" ") + a;
+    why += ", got \"" + v + "\"";
+    return false;
+  };
+}
+
+template <typename T>
+setter number(T config::*member, std::uint64_t min, std::uint64_t max) {
+  return [member, min, max](config& c, const std::string& v, std::string& why) {
+    return parse_unsigned(v, c.*member, min, max, why);
+  };
+}
+
+template <typename T>
+std::function<std::string(const config&)> show(T config::*member) {
+  return [member](const config& c) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      return c.*member;
+    } else {
+      return std::to_string(c.*member);
+    }
+  };
+}
+
+const std::vector<option>& options() {
+  static const std::vector<option> table = {
+      {"server.host", "MOAI_HOST", "host", "address to listen on", text(&config::host), show(&config::host)},
+      {"server.port", "PORT", "port", "port for HTTP and WebSocket /sync", number(&config::port, 0, 65535),
+       show(&config::port)},
+      {"server.mode", "PEER_MODE", "mode", "sync (host /sync) or agent (connect to PEER_MOAI as a client)",
+       choice(&config::mode, {"sync", "agent"}), show(&config::mode)},
+      {"server.datacenter", "MOAI_DATACENTER", "datacenter", "name sent as \"dc\" in pings",
+       text(&config::datacenter), show(&config::datacenter)},
+      {"storage.kind", "PEER_STORAGE", "storage", "sqlite, memory (nothing persisted) or postgres (reserved)",
+       choice(&config::storage, {"sqlite", "memory", "postgres"}), show(&config::storage)},
+      {"storage.db_path", "DB_PATH", "db-path", "SQLite database file", text(&config::db_path),
+       show(&config::db_path)},
+      {"storage.sqlite_synchronous", "MOAI_SQLITE_SYNCHRONOUS", "sqlite-synchronous",
+       "SQLite synchronous mode: full survives power loss, normal survives a process crash",
+       choice(&config::sqlite_synchronous, {"off", "normal", "full"}), show(&config::sqlite_synchronous)},
+      {"peer.id", "PEER_ID", "peer-id", "the server's own account ID (co_z…)", text(&config::peer_id),
+       show(&config::peer_id)},
+      {"peer.secret", "PEER_SECRET", "peer-secret", "the server account's agent secret", text(&config::peer_secret),
+       show(&config::peer_secret), true},
+      {"peer.upstream", "PEER_MOAI", "peer-moai", "upstream moai URL (ws://…/sync) for agent mode",
+       text(&config::peer_moai), show(&config::peer_moai)},
+      {"llm.api_key", "RED_PILL_API_KEY", "llm-api-key", "API key of the LLM upstream", text(&config::llm_api_key),
+       show(&config::llm_api_key), true},
+      {"llm.upstream_url", "LLM_UPSTREAM_URL", "llm-upstream-url", "OpenAI-compatible API base URL",
+       text(&config::llm_upstream_url), show(&config::llm_upstream_url)},
+      {"runtime.scheduler_threads", "MOAI_SCHEDULER_THREADS", "scheduler-threads",
+       "actor scheduler threads (0 = one per core)", number(&config::scheduler_threads, 0, 1024),
+       show(&config::scheduler_threads)},
+      {"runtime.io_threads", "MOAI_IO_THREADS", "io-threads", "network I/O threads (0 = one per core)",
+       number(&config::io_threads, 0, 1024), show(&config::io_threads)},
+      {"log.level", "MOAI_LOG_LEVEL", "log-level", "trace, debug, info, warn, error or off",
+       [](config& c, const std::string& v, std::string& why) {
+         if (log::parse_level(v, c.log_level)) return true;
+         return one_of(v, {"trace", "debug", "info", "warn", "error", "off"}, why);
+       },
+       [](const config& c) {
+         static const char* names[] = {"trace", "debug", "info", "warn", "error", "off"};
+         return std::string(names[static_cast<int>(c.log_level)]);
+       }},
+      {"log.format", "MOAI_LOG_FORMAT", "log-format", "json, logfmt or text",
+       [](config& c, const std::string& v, std::string& why) {
+         if (log::parse_format(v, c.log_format)) return true;
+         return one_of(v, {"json", "logfmt", "text"}, why);
+       },
+       [](const config& c) {
+         static const char* names[] = {"json", "logfmt", "text"};
+         return std::string(names[static_cast<int>(c.log_format)]);
+       }},
+      {"limits.max_frame_bytes", "MOAI_MAX_FRAME_BYTES", "max-frame-bytes",
+       "largest WebSocket message accepted; bigger ones close the connection with 1009",
+       number(&config::max_frame_bytes, 1024, 1ull << 32), show(&config::max_frame_bytes)},
+      {"limits.max_connections", "MOAI_MAX_CONNECTIONS", "max-connections", "concurrent connections accepted",
+       number(&config::max_connections, 1, 1000000), show(&config::max_connections)},
+  };
+  return table;
+}
+
+const option* find_option_by_key(const std::string& key) {
+  for (const auto& o : options()) {
+    if (key == o.key) return &o;
+  }
+  return nullptr;
+}
+
+const option* find_option_by_flag(const std::string& flag) {
+  for (const auto& o : options()) {
+    if (flag == o.flag) return &o;
+  }
+  return nullptr;
+}
+
+void apply(config& c, const option& o, const std::string& value, const std::string& source, config_sources* sources) {
+  std::string why;
+  if (!o.set(c, value, why)) {
+    throw config_error("invalid value for " + std::string(o.key) + " (from " + source + "): " + why);
+  }
+  if (sources) (*sources)[o.key] = source;
+}
+
+// A TOML scalar as the text our setters parse.
+std::string toml_scalar(const toml::value& v, const std::string& key, const std::string& file) {
+  if (v.is_string()) return v.as_string().str;
+  if (v.is_integer()) {
+    if (v.as_integer() < 0) {
+      throw config_error("invalid value for " + key + " (from " + file + "): must not be negative");
+    }
+    return std::to_string(v.as_integer());
+  }
+  if (v.is_boolean()) return v.as_boolean() ? "true" : "false";
+  throw config_error("invalid value for " + key + " (from " + file + "): expected a string or an integer");
+}
+
+void apply_file(config& c, const std::string& path, config_sources* sources) {
+  toml::value data;
+  try {
+    data = toml::parse(path);
+  } catch (const std::exception& e) {
+    throw config_error("cannot read config file " + path + ": " + e.what());
+  }
+  if (!data.is_table()) throw config_error("config file " + path + " is not a TOML table");
+  for (const auto& [table_name, table] : data.as_table()) {
+    if (!table.is_table()) {
+      throw config_error("unknown key " + table_name + " in " + path + " (keys live in tables such as [server])");
+    }
+    for (const auto& [name, value] : table.as_table()) {
+      std::string key = table_name + "." + name;
+      const option* o = find_option_by_key(key);
+      if (!o) throw config_error("unknown key " + key + " in " + path);
+      apply(c, *o, toml_scalar(value, key, path), path, sources);
+    }
+  }
+}
+
+}  // namespace
+
+environment process_environment() {
+  environment env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry(*e);
+    auto eq = entry.find('=');
+    if (eq != std::string::npos) env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  return env;
+}
+
+config load_config(const std::vector<std::string>& args, const environment& env, config_sources* sources) {
+  // Split flags first: "--key value" or "--key=value".
+  std::vector<std::pair<std::string, std::string>> flags;
+  std::string config_path;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg.rfind("--", 0) != 0) throw config_error("unexpected argument \"" + arg + "\"");
+    std::string name = arg.substr(2), value;
+    auto eq = name.find('=');
+    if (eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    } else {
+      if (i + 1 >= args.size()) throw config_error("flag --" + name + " needs a value");
+      value = args[++i];
+    }
+    if (name == "config") {
+      config_path = value;
+    } else if (!find_option_by_flag(name)) {
+      throw config_error("unknown flag --" + name + " (see moai help)");
+    } else {
+      flags.emplace_back(name, value);
+    }
+  }
+  if (config_path.empty()) {
+    auto it = env.find("MOAI_CONFIG");
+    if (it != env.end()) config_path = it->second;
+  }
+
+  config c;
+  if (sources) {
+    for (const auto& o : options()) (*sources)[o.key] = "default";
+  }
+  if (!config_path.empty()) apply_file(c, config_path, sources);
+  for (const auto& o : options()) {
+    if (!o.env) continue;
+    auto it = env.find(o.env);
+    if (it != env.end() && !it->second.empty()) apply(c, o, it->second, std::string("env ") + o.env, sources);
+  }
+  for (const auto& [name, value] : flags) {
+    apply(c, *find_option_by_flag(name), value, "flag --" + name, sources);
+  }
+  if (c.storage == "postgres") {
+    throw config_error("invalid value for storage.kind: postgres is reserved and not implemented yet");
+  }
+  return c;
+}
+
+unsigned effective_threads(unsigned configured) {
+  if (configured) return configured;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::string config_reference() {
+  std::string out;
+  config defaults;
+  for (const auto& o : options()) {
+    out += "  --" + std::string(o.flag);
+    out += std::string(o.flag).size() < 20 ? std::string(20 - std::string(o.flag).size(), ' ') : " ";
+    out += o.help;
+    out += "\n      env " + std::string(o.env ? o.env : "-") + ", toml " + o.key + ", default \"" + o.get(defaults) + "\"\n";
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> describe(const config& c) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& o : options()) {
+    std::string v = o.get(c);
+    if (o.secret && !v.empty()) v = "(set)";
+    out.emplace_back(o.key, v);
+  }
+  return out;
+}
+
+}  // namespace moai

@@ -1,0 +1,145 @@
+#include "config/log.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+
+#include "protocol/json_number.hpp"
+#include "protocol/json_text.hpp"
+
+namespace moai::log {
+namespace {
+
+std::atomic<int> g_level{static_cast<int>(level::info)};
+std::atomic<int> g_format{static_cast<int>(format::json)};
+std::mutex g_write_mutex;
+
+const char* level_name(level l) {
+  switch (l) {
+    case level::trace: return "trace";
+    case level::debug: return "debug";
+    case level::info: return "info";
+    case level::warn: return "warn";
+    case level::error: return "error";
+    case level::off: return "off";
+  }
+  return "?";
+}
+
+std::string timestamp() {
+  using namespace std::chrono;
+  auto now = system_clock::now();
+  auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::time_t t = system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+void append_value(std::string& out, const field& f, bool quote_text) {
+  switch (f.type) {
+    case field::kind::text:
+      if (quote_text) {
+        protocol::append_json_string(out, f.text);
+      } else {
+        out.append(f.text);
+      }
+      break;
+    case field::kind::integer: out.append(std::to_string(f.integer)); break;
+    case field::kind::unsigned_integer: out.append(std::to_string(f.uinteger)); break;
+    case field::kind::real: protocol::append_js_number(out, f.real); break;
+    case field::kind::boolean: out.append(f.boolean ? "true" : "false"); break;
+  }
+}
+
+// logfmt quotes values with spaces, quotes or '='.
+bool needs_quotes(std::string_view v) {
+  if (v.empty()) return true;
+  for (char c : v) {
+    if (c == ' ' || c == '"' || c == '=' || static_cast<unsigned char>(c) < 0x20) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool parse_level(std::string_view t, level& out) {
+  static constexpr std::pair<std::string_view, level> names[] = {
+      {"trace", level::trace}, {"debug", level::debug}, {"info", level::info},
+      {"warn", level::warn},   {"error", level::error}, {"off", level::off}};
+  for (auto [name, l] : names) {
+    if (t == name) {
+      out = l;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool parse_format(std::string_view t, format& out) {
+  if (t == "json") out = format::json;
+  else if (t == "logfmt") out = format::logfmt;
+  else if (t == "text") out = format::text;
+  else return false;
+  return true;
+}
+
+void configure(level min_level, format fmt) {
+  g_level = static_cast<int>(min_level);
+  g_format = static_cast<int>(fmt);
+}
+
+bool enabled(level l) { return static_cast<int>(l) >= g_level.load(std::memory_order_relaxed); }
+
+std::string render(level l, std::string_view component, std::string_view message, fields fs, format fmt) {
+  std::string out;
+  out.reserve(160);
+  if (fmt == format::json) {
+    out.append("{\"ts\":\"").append(timestamp()).append("\",\"level\":\"").append(level_name(l)).append("\",\"component\":");
+    protocol::append_json_string(out, component);
+    out.append(",\"msg\":");
+    protocol::append_json_string(out, message);
+    for (const auto& f : fs) {
+      out.push_back(',');
+      protocol::append_json_string(out, f.key);
+      out.push_back(':');
+      append_value(out, f, true);
+    }
+    out.push_back('}');
+  } else if (fmt == format::logfmt) {
+    out.append("ts=").append(timestamp()).append(" level=").append(level_name(l)).append(" component=");
+    out.append(component);
+    out.append(" msg=");
+    protocol::append_json_string(out, message);
+    for (const auto& f : fs) {
+      out.push_back(' ');
+      out.append(f.key);
+      out.push_back('=');
+      append_value(out, f, f.type == field::kind::text && needs_quotes(f.text));
+    }
+  } else {
+    out.append(timestamp()).append(" ").append(level_name(l)).append(" [").append(component).append("] ");
+    out.append(message);
+    for (const auto& f : fs) {
+      out.push_back(' ');
+      out.append(f.key);
+      out.push_back('=');
+      append_value(out, f, false);
+    }
+  }
+  out.push_back('\n');
+  return out;
+}
+
+void write(level l, std::string_view component, std::string_view message, fields f) {
+  std::string line = render(l, component, message, f, static_cast<format>(g_format.load(std::memory_order_relaxed)));
+  std::lock_guard<std::mutex> lock(g_write_mutex);
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace moai::log

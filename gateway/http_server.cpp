@@ -1,0 +1,426 @@
+#include "gateway/http_server.hpp"
+
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "config/log.hpp"
+#include "protocol/codec.hpp"
+#include "protocol/json_text.hpp"
+
+namespace moai::gateway {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+http_response json_response(unsigned status, std::string body) {
+  http_response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+namespace {
+
+std::string error_body(std::string_view message) {
+  std::string out = "{\"error\":";
+  protocol::append_json_string(out, message);
+  out.push_back('}');
+  return out;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+class websocket_session;
+
+struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
+  server_options options;
+  sync_acceptor on_sync;
+  http_handler on_http;
+  net::io_context ioc;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  server_counters counters;
+  std::atomic<bool> accepting{false};
+  std::atomic<std::uint64_t> next_id{1};
+
+  std::mutex sessions_mutex;
+  std::unordered_map<std::uint64_t, std::weak_ptr<websocket_session>> sessions;
+
+  impl(server_options o, sync_acceptor s, http_handler h)
+      : options(std::move(o)), on_sync(std::move(s)), on_http(std::move(h)) {}
+
+  void do_accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
+};
+
+// One WebSocket /sync connection.
+class websocket_session : public std::enable_shared_from_this<websocket_session>, public sync_connection {
+ public:
+  websocket_session(tcp::socket&& socket, std::shared_ptr<http_server::impl> server, std::uint64_t id,
+                    std::string remote)
+      : ws_(std::move(socket)),
+        ping_timer_(ws_.get_executor()),
+        server_(std::move(server)),
+        id_(id),
+        remote_(std::move(remote)) {}
+
+  ~websocket_session() override { server_->counters.connections_open--; }
+
+  std::uint64_t id() const override { return id_; }
+  const std::string& remote_address() const override { return remote_; }
+
+  void run(http::request<http::string_body> request) {
+    ws_.set_option(websocket::stream_base::timeout{std::chrono::seconds(30), std::chrono::seconds(60), true});
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "moai"); }));
+    ws_.read_message_max(server_->options.max_frame_bytes);
+    ws_.auto_fragment(false);
+    ws_.async_accept(request, beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
+  }
+
+  void send_frame(std::string frame) override {
+    net::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
+      self->enqueue(std::move(frame), false);
+    });
+  }
+
+  void close(std::uint16_t code, std::string reason) override {
+    net::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+      self->begin_close(code, std::move(reason));
+    });
+  }
+
+ private:
+  void on_accept(beast::error_code ec) {
+    if (ec) {
+      log::debug("gateway", "websocket handshake failed", {{"remote", remote_}, {"error", ec.message()}});
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(server_->sessions_mutex);
+      server_->sessions[id_] = weak_from_this();
+    }
+    handler_ = server_->on_sync(shared_from_this());
+    if (!handler_) {
+      begin_close(1013, "server not ready");
+      return;
+    }
+    schedule_ping();
+    do_read();
+  }
+
+  void do_read() {
+    ws_.async_read(buffer_, beast::bind_front_handler(&websocket_session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t bytes) {
+    if (ec) {
+      std::string reason = ec == websocket::error::closed ? "closed by peer" : ec.message();
+      if (ec == websocket::error::message_too_big) {
+        log::warn("gateway", "frame over the size limit, closing with 1009",
+                  {{"connection", id_}, {"remote", remote_}, {"limit", server_->options.max_frame_bytes}});
+      }
+      finish(reason);
+      return;
+    }
+    server_->counters.bytes_in += bytes;
+    server_->counters.frames_in++;
+    if (!ws_.got_text()) {
+      log::warn("gateway", "binary frame ignored: cojson sends text frames", {{"connection", id_}});
+    } else if (handler_) {
+      handler_->on_frame(beast::buffers_to_string(buffer_.data()));
+    }
+    buffer_.consume(buffer_.size());
+    do_read();
+  }
+
+  void enqueue(std::string frame, bool is_ping) {
+    if (closed_ || close_requested_) return;
+    queue_.push_back({std::move(frame), is_ping});
+    if (queue_.size() == 1) do_write();
+  }
+
+  void do_write() {
+    ws_.text(true);
+    ws_.async_write(net::buffer(queue_.front().text),
+                    beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t bytes) {
+    if (ec) {
+      finish(ec.message());
+      return;
+    }
+    server_->counters.bytes_out += bytes;
+    server_->counters.frames_out++;
+    bool was_ping = queue_.front().is_ping;
+    queue_.pop_front();
+    if (handler_ && !was_ping) handler_->on_frame_sent(bytes);
+    if (!queue_.empty()) {
+      do_write();
+    } else if (close_requested_) {
+      do_close();
+    }
+  }
+
+  void begin_close(std::uint16_t code, std::string reason) {
+    if (closed_ || close_requested_) return;
+    close_requested_ = true;
+    close_code_ = code;
+    close_reason_ = std::move(reason);
+    if (queue_.empty()) do_close();
+  }
+
+  void do_close() {
+    ping_timer_.cancel();
+    websocket::close_reason cr(static_cast<websocket::close_code>(close_code_), close_reason_);
+    ws_.async_close(cr, [self = shared_from_this()](beast::error_code) { self->finish("closed by server"); });
+  }
+
+  void schedule_ping() {
+    ping_timer_.expires_after(server_->options.ping_interval);
+    ping_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_ || self->close_requested_) return;
+      self->enqueue(protocol::encode_ping(now_ms(), self->server_->options.datacenter), true);
+      self->schedule_ping();
+    });
+  }
+
+  // The connection is over, whichever side ended it.
+  void finish(const std::string& reason) {
+    if (closed_) return;
+    closed_ = true;
+    ping_timer_.cancel();
+    queue_.clear();
+    {
+      std::lock_guard<std::mutex> lock(server_->sessions_mutex);
+      server_->sessions.erase(id_);
+    }
+    if (handler_) {
+      handler_->on_closed(reason);
+      handler_.reset();
+    }
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buffer_;
+  net::steady_timer ping_timer_;
+  std::shared_ptr<http_server::impl> server_;
+  std::uint64_t id_;
+  std::string remote_;
+  std::shared_ptr<sync_connection_handler> handler_;
+  struct queued_frame {
+    std::string text;
+    bool is_ping;  // pings are ours; the handler only hears about its own frames
+  };
+  std::deque<queued_frame> queue_;
+  bool closed_ = false;
+  bool close_requested_ = false;
+  std::uint16_t close_code_ = 1000;
+  std::string close_reason_;
+};
+
+// One plain HTTP connection; hands WebSocket upgrades to websocket_session.
+class http_session : public std::enable_shared_from_this<http_session> {
+ public:
+  http_session(tcp::socket&& socket, std::shared_ptr<http_server::impl> server)
+      : stream_(std::move(socket)), server_(std::move(server)) {
+    beast::error_code ec;
+    auto endpoint = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  }
+
+  void run() {
+    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+  }
+
+ private:
+  void do_read() {
+    parser_.emplace();
+    parser_->body_limit(server_->options.max_body_bytes);
+    stream_.expires_after(std::chrono::seconds(30));
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream) {
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      return;
+    }
+    if (ec == http::error::body_limit) {
+      keep_alive_ = false;
+      write(json_response(413, error_body("request body too large")), 11);
+      return;
+    }
+    if (ec) return;
+    auto& req = parser_->get();
+    server_->counters.http_requests++;
+
+    if (websocket::is_upgrade(req)) {
+      if (!server_->accepting) {
+        keep_alive_ = false;
+        write(json_response(503, error_body("server is shutting down")), req.version());
+        return;
+      }
+      if (server_->counters.connections_open >= server_->options.max_connections) {
+        server_->counters.connections_rejected++;
+        log::warn("gateway", "connection limit reached, upgrade refused",
+                  {{"remote", remote_}, {"limit", server_->options.max_connections}});
+        keep_alive_ = false;
+        write(json_response(503, error_body("too many connections")), req.version());
+        return;
+      }
+      server_->counters.connections_open++;
+      server_->counters.connections_total++;
+      stream_.expires_never();
+      auto id = server_->next_id++;
+      std::make_shared<websocket_session>(stream_.release_socket(), server_, id, remote_)->run(parser_->release());
+      return;
+    }
+
+    http_request request;
+    request.method = std::string(req.method_string());
+    std::string_view target = req.target();
+    auto q = target.find('?');
+    request.path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      request.headers[name] = std::string(field.value());
+    }
+    request.body = std::move(req.body());
+    request.remote_address = remote_;
+    keep_alive_ = req.keep_alive();
+    const unsigned version = req.version();
+
+    if (request.path == "/sync" && request.method == "GET") {
+      write(json_response(426, error_body("/sync is a WebSocket endpoint: upgrade required")), version);
+      return;
+    }
+    auto self = shared_from_this();
+    server_->on_http(std::move(request), [self, version](http_response response) {
+      net::post(self->stream_.get_executor(),
+                [self, version, response = std::move(response)]() mutable { self->write(std::move(response), version); });
+    });
+  }
+
+  void write(http_response r, unsigned version) {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), version);
+    res->set(http::field::server, "moai");
+    res->set(http::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) res->set(name, value);
+    res->body() = std::move(r.body);
+    res->keep_alive(keep_alive_);
+    res->prepare_payload();
+    stream_.expires_after(std::chrono::seconds(30));
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+      if (ec) return;
+      if (!res->keep_alive()) {
+        beast::error_code ignored;
+        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        return;
+      }
+      self->do_read();
+    });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<http_server::impl> server_;
+  std::string remote_;
+  bool keep_alive_ = true;
+};
+
+void http_server::impl::do_accept() {
+  acceptor.async_accept(net::make_strand(ioc),
+                        beast::bind_front_handler(&http_server::impl::on_accept, shared_from_this()));
+}
+
+void http_server::impl::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (!accepting) return;
+  if (ec) {
+    log::warn("gateway", "accept failed", {{"error", ec.message()}});
+  } else {
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    std::make_shared<http_session>(std::move(socket), shared_from_this())->run();
+  }
+  do_accept();
+}
+
+http_server::http_server(server_options options, sync_acceptor on_sync, http_handler on_http)
+    : impl_(std::make_shared<impl>(std::move(options), std::move(on_sync), std::move(on_http))) {}
+
+http_server::~http_server() { stop(); }
+
+std::uint16_t http_server::start() {
+  auto& s = *impl_;
+  auto address = net::ip::make_address(s.options.host);
+  tcp::endpoint endpoint(address, s.options.port);
+  s.acceptor.open(endpoint.protocol());
+  s.acceptor.set_option(net::socket_base::reuse_address(true));
+  s.acceptor.bind(endpoint);
+  s.acceptor.listen(net::socket_base::max_listen_connections);
+  s.accepting = true;
+  s.work.emplace(net::make_work_guard(s.ioc));
+  s.do_accept();
+  for (unsigned i = 0; i < std::max(1u, s.options.io_threads); ++i) {
+    s.threads.emplace_back([&s] { s.ioc.run(); });
+  }
+  return s.acceptor.local_endpoint().port();
+}
+
+void http_server::stop_accepting() {
+  auto& s = *impl_;
+  if (!s.accepting.exchange(false)) return;
+  net::post(s.ioc, [impl = impl_] {
+    beast::error_code ec;
+    impl->acceptor.close(ec);
+  });
+  std::vector<std::shared_ptr<websocket_session>> open;
+  {
+    std::lock_guard<std::mutex> lock(s.sessions_mutex);
+    for (auto& [id, weak] : s.sessions) {
+      if (auto session = weak.lock()) open.push_back(session);
+    }
+  }
+  for (auto& session : open) session->close(1001, "server shutting down");
+}
+
+void http_server::stop() {
+  if (!impl_) return;
+  stop_accepting();
+  impl_->work.reset();
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+  impl_->threads.clear();
+}
+
+const server_counters& http_server::counters() const { return impl_->counters; }
+
+}  // namespace moai::gateway

@@ -1,0 +1,70 @@
+// Persistent CoValues: the interface the storage writer actor drives. Implementations
+// know their database and nothing of sockets or actors. Texts are stored as cojson's
+// own SQLite storage stores them (guide §5), so databases are interchangeable.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace moai::storage {
+
+struct stored_session {
+  std::string session_id;
+  std::vector<std::string> transactions;  // transaction JSON texts, in order
+  std::string last_signature;
+  std::map<std::uint32_t, std::string> checkpoints;  // signatureAfter: index → signature
+  std::uint32_t bytes_since_checkpoint = 0;
+};
+
+struct stored_covalue {
+  std::string id;
+  std::string header;  // header JSON text
+  std::vector<stored_session> sessions;  // in the order they were first stored
+  bool deleted = false;
+};
+
+// One verified batch of one session, appended after `after` stored transactions.
+struct session_batch {
+  std::string session_id;
+  std::uint32_t after = 0;
+  std::vector<std::string> transactions;
+  std::string last_signature;
+  bool checkpoint = false;  // record last_signature as a signatureAfter row
+  std::uint32_t bytes_since_checkpoint = 0;  // the session's counter after this batch
+};
+
+struct covalue_write {
+  std::string id;
+  std::string header;  // stored if the CoValue is new; may be empty otherwise
+  std::vector<session_batch> batches;
+  bool deleted = false;  // a delete was accepted: keep a tombstone
+};
+
+struct store_stats {
+  std::uint64_t covalues = 0;
+  std::uint64_t sessions = 0;
+  std::uint64_t transactions = 0;
+};
+
+class covalue_store {
+ public:
+  virtual ~covalue_store() = default;
+  virtual const char* kind() const = 0;
+  virtual std::optional<stored_covalue> load(const std::string& id) = 0;
+  // sessionID → stored count; nullopt when the CoValue is not stored.
+  virtual std::optional<std::map<std::string, std::uint32_t>> load_known(const std::string& id) = 0;
+  // Applies all writes atomically. Overlapping batches (already stored prefixes) are
+  // trimmed; a batch that would leave a gap is skipped and reported in the result.
+  virtual std::size_t write(const std::vector<covalue_write>& writes) = 0;
+  virtual store_stats stats() = 0;
+};
+
+// Throws std::runtime_error if the database cannot be opened or migrated.
+std::unique_ptr<covalue_store> open_sqlite_store(const std::string& path, const std::string& synchronous);
+std::unique_ptr<covalue_store> open_memory_store();
+
+}  // namespace moai::storage

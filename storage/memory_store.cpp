@@ -1,0 +1,81 @@
+// PEER_STORAGE=memory: nothing survives a restart. Same semantics as the SQLite store.
+#include "storage/covalue_store.hpp"
+
+namespace moai::storage {
+namespace {
+
+class memory_store final : public covalue_store {
+ public:
+  const char* kind() const override { return "memory"; }
+
+  std::optional<stored_covalue> load(const std::string& id) override {
+    auto it = covalues_.find(id);
+    if (it == covalues_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  std::optional<std::map<std::string, std::uint32_t>> load_known(const std::string& id) override {
+    auto it = covalues_.find(id);
+    if (it == covalues_.end()) return std::nullopt;
+    std::map<std::string, std::uint32_t> out;
+    for (const auto& s : it->second.sessions) out[s.session_id] = static_cast<std::uint32_t>(s.transactions.size());
+    return out;
+  }
+
+  std::size_t write(const std::vector<covalue_write>& writes) override {
+    std::size_t skipped = 0;
+    for (const auto& w : writes) {
+      auto it = covalues_.find(w.id);
+      if (it == covalues_.end()) {
+        if (w.header.empty()) {
+          skipped += w.batches.size();
+          continue;
+        }
+        it = covalues_.emplace(w.id, stored_covalue{w.id, w.header, {}, false}).first;
+      }
+      auto& cv = it->second;
+      for (const auto& b : w.batches) {
+        stored_session* s = nullptr;
+        for (auto& existing : cv.sessions) {
+          if (existing.session_id == b.session_id) s = &existing;
+        }
+        if (!s) {
+          cv.sessions.push_back(stored_session{b.session_id, {}, {}, {}, 0});
+          s = &cv.sessions.back();
+        }
+        const auto stored = static_cast<std::uint32_t>(s->transactions.size());
+        if (b.after > stored) {
+          ++skipped;
+          continue;
+        }
+        if (stored - b.after >= b.transactions.size()) continue;
+        s->transactions.insert(s->transactions.end(), b.transactions.begin() + (stored - b.after),
+                               b.transactions.end());
+        s->last_signature = b.last_signature;
+        s->bytes_since_checkpoint = b.bytes_since_checkpoint;
+        if (b.checkpoint) s->checkpoints[static_cast<std::uint32_t>(s->transactions.size()) - 1] = b.last_signature;
+      }
+      if (w.deleted) cv.deleted = true;
+    }
+    return skipped;
+  }
+
+  store_stats stats() override {
+    store_stats st;
+    st.covalues = covalues_.size();
+    for (const auto& [id, cv] : covalues_) {
+      st.sessions += cv.sessions.size();
+      for (const auto& s : cv.sessions) st.transactions += s.transactions.size();
+    }
+    return st;
+  }
+
+ private:
+  std::map<std::string, stored_covalue> covalues_;
+};
+
+}  // namespace
+
+std::unique_ptr<covalue_store> open_memory_store() { return std::make_unique<memory_store>(); }
+
+}  // namespace moai::storage

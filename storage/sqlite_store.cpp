@@ -1,0 +1,267 @@
+// cojson's SQLite schema (migrations 1–7 of cojson 0.20.19's sqliteMigrations.ts),
+// so a database written by Jazz's own sync server opens here and vice versa.
+#include <stdexcept>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "storage/covalue_store.hpp"
+
+namespace moai::storage {
+namespace {
+
+struct migration {
+  int version;
+  std::vector<const char*> statements;
+};
+
+const std::vector<migration>& migrations() {
+  static const std::vector<migration> all = {
+      {1,
+       {"CREATE TABLE IF NOT EXISTS transactions (ses INTEGER, idx INTEGER, tx TEXT NOT NULL, "
+        "PRIMARY KEY (ses, idx)) WITHOUT ROWID;",
+        "CREATE TABLE IF NOT EXISTS sessions (rowID INTEGER PRIMARY KEY, coValue INTEGER NOT NULL, "
+        "sessionID TEXT NOT NULL, lastIdx INTEGER, lastSignature TEXT, UNIQUE (sessionID, coValue));",
+        "CREATE INDEX IF NOT EXISTS sessionsByCoValue ON sessions (coValue);",
+        "CREATE TABLE IF NOT EXISTS coValues (rowID INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, "
+        "header TEXT NOT NULL UNIQUE);",
+        "CREATE INDEX IF NOT EXISTS coValuesByID ON coValues (id);"}},
+      {3,
+       {"CREATE TABLE IF NOT EXISTS signatureAfter (ses INTEGER, idx INTEGER, signature TEXT NOT NULL, "
+        "PRIMARY KEY (ses, idx)) WITHOUT ROWID;",
+        "ALTER TABLE sessions ADD COLUMN bytesSinceLastSignature INTEGER;"}},
+      {4,
+       {"CREATE TABLE IF NOT EXISTS unsynced_covalues (rowID INTEGER PRIMARY KEY, co_value_id TEXT NOT NULL, "
+        "peer_id TEXT NOT NULL, UNIQUE (co_value_id, peer_id));",
+        "CREATE INDEX IF NOT EXISTS idx_unsynced_covalues_co_value_id ON unsynced_covalues(co_value_id);"}},
+      {5,
+       {"CREATE TABLE IF NOT EXISTS deletedCoValues (coValueID TEXT PRIMARY KEY, status INTEGER NOT NULL DEFAULT 0) "
+        "WITHOUT ROWID;",
+        "CREATE INDEX IF NOT EXISTS deletedCoValuesByStatus ON deletedCoValues (status);"}},
+      {6,
+       {"CREATE TABLE IF NOT EXISTS storageReconciliationLocks (key TEXT PRIMARY KEY, holderSessionId TEXT NOT NULL, "
+        "acquiredAt INTEGER NOT NULL, expiresAt INTEGER NOT NULL, lastProcessedOffset INTEGER NOT NULL DEFAULT 0, "
+        "releasedAt INTEGER) WITHOUT ROWID;"}},
+      {7, {"ALTER TABLE storageReconciliationLocks DROP COLUMN expiresAt;"}},
+  };
+  return all;
+}
+
+class sqlite_store final : public covalue_store {
+ public:
+  sqlite_store(const std::string& path, const std::string& synchronous)
+      : db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX) {
+    db_.exec("PRAGMA journal_mode = WAL;");
+    db_.exec("PRAGMA synchronous = " + synchronous + ";");
+    db_.exec("PRAGMA foreign_keys = OFF;");
+    db_.setBusyTimeout(5000);
+    migrate();
+    find_covalue_ = std::make_unique<SQLite::Statement>(db_, "SELECT rowID, header FROM coValues WHERE id = ?");
+    insert_covalue_ = std::make_unique<SQLite::Statement>(db_, "INSERT INTO coValues (id, header) VALUES (?, ?)");
+    find_sessions_ = std::make_unique<SQLite::Statement>(
+        db_,
+        "SELECT rowID, sessionID, lastIdx, lastSignature, bytesSinceLastSignature FROM sessions WHERE coValue = ? "
+        "ORDER BY rowID");
+    find_session_ = std::make_unique<SQLite::Statement>(
+        db_, "SELECT rowID, lastIdx FROM sessions WHERE coValue = ? AND sessionID = ?");
+    insert_session_ = std::make_unique<SQLite::Statement>(
+        db_,
+        "INSERT INTO sessions (coValue, sessionID, lastIdx, lastSignature, bytesSinceLastSignature) "
+        "VALUES (?, ?, ?, ?, ?)");
+    update_session_ = std::make_unique<SQLite::Statement>(
+        db_, "UPDATE sessions SET lastIdx = ?, lastSignature = ?, bytesSinceLastSignature = ? WHERE rowID = ?");
+    find_transactions_ =
+        std::make_unique<SQLite::Statement>(db_, "SELECT idx, tx FROM transactions WHERE ses = ? ORDER BY idx");
+    insert_transaction_ =
+        std::make_unique<SQLite::Statement>(db_, "INSERT INTO transactions (ses, idx, tx) VALUES (?, ?, ?)");
+    find_signatures_ =
+        std::make_unique<SQLite::Statement>(db_, "SELECT idx, signature FROM signatureAfter WHERE ses = ?");
+    insert_signature_ = std::make_unique<SQLite::Statement>(
+        db_, "INSERT OR REPLACE INTO signatureAfter (ses, idx, signature) VALUES (?, ?, ?)");
+    find_deleted_ = std::make_unique<SQLite::Statement>(db_, "SELECT status FROM deletedCoValues WHERE coValueID = ?");
+    insert_deleted_ = std::make_unique<SQLite::Statement>(
+        db_, "INSERT OR IGNORE INTO deletedCoValues (coValueID, status) VALUES (?, 0)");
+  }
+
+  const char* kind() const override { return "sqlite"; }
+
+  std::optional<stored_covalue> load(const std::string& id) override {
+    auto row = find_covalue(id);
+    if (!row) return std::nullopt;
+    stored_covalue out;
+    out.id = id;
+    out.header = std::move(row->second);
+    auto& s = *find_sessions_;
+    s.reset();
+    s.bind(1, row->first);
+    std::vector<std::int64_t> session_rows;
+    while (s.executeStep()) {
+      stored_session session;
+      session_rows.push_back(s.getColumn(0).getInt64());
+      session.session_id = s.getColumn(1).getString();
+      session.last_signature = s.getColumn(3).getString();
+      session.bytes_since_checkpoint = static_cast<std::uint32_t>(s.getColumn(4).getInt64());
+      out.sessions.push_back(std::move(session));
+    }
+    for (std::size_t i = 0; i < out.sessions.size(); ++i) {
+      auto& t = *find_transactions_;
+      t.reset();
+      t.bind(1, session_rows[i]);
+      while (t.executeStep()) out.sessions[i].transactions.push_back(t.getColumn(1).getString());
+      auto& sig = *find_signatures_;
+      sig.reset();
+      sig.bind(1, session_rows[i]);
+      while (sig.executeStep()) {
+        out.sessions[i].checkpoints[static_cast<std::uint32_t>(sig.getColumn(0).getInt64())] =
+            sig.getColumn(1).getString();
+      }
+    }
+    auto& d = *find_deleted_;
+    d.reset();
+    d.bind(1, id);
+    out.deleted = d.executeStep();
+    return out;
+  }
+
+  std::optional<std::map<std::string, std::uint32_t>> load_known(const std::string& id) override {
+    auto row = find_covalue(id);
+    if (!row) return std::nullopt;
+    std::map<std::string, std::uint32_t> out;
+    auto& s = *find_sessions_;
+    s.reset();
+    s.bind(1, row->first);
+    while (s.executeStep()) out[s.getColumn(1).getString()] = static_cast<std::uint32_t>(s.getColumn(2).getInt64());
+    return out;
+  }
+
+  std::size_t write(const std::vector<covalue_write>& writes) override {
+    std::size_t skipped = 0;
+    SQLite::Transaction tx(db_);
+    for (const auto& w : writes) {
+      std::int64_t covalue_row = 0;
+      if (auto row = find_covalue(w.id)) {
+        covalue_row = row->first;
+      } else if (!w.header.empty()) {
+        auto& ins = *insert_covalue_;
+        ins.reset();
+        ins.bind(1, w.id);
+        ins.bind(2, w.header);
+        ins.exec();
+        covalue_row = db_.getLastInsertRowid();
+      } else {
+        skipped += w.batches.size();
+        continue;
+      }
+      for (const auto& b : w.batches) {
+        if (!append(covalue_row, b)) ++skipped;
+      }
+      if (w.deleted) {
+        auto& del = *insert_deleted_;
+        del.reset();
+        del.bind(1, w.id);
+        del.exec();
+      }
+    }
+    tx.commit();
+    return skipped;
+  }
+
+  store_stats stats() override {
+    store_stats st;
+    st.covalues = static_cast<std::uint64_t>(db_.execAndGet("SELECT count(*) FROM coValues").getInt64());
+    st.sessions = static_cast<std::uint64_t>(db_.execAndGet("SELECT count(*) FROM sessions").getInt64());
+    st.transactions = static_cast<std::uint64_t>(db_.execAndGet("SELECT count(*) FROM transactions").getInt64());
+    return st;
+  }
+
+ private:
+  void migrate() {
+    int version = db_.execAndGet("PRAGMA user_version").getInt();
+    for (const auto& m : migrations()) {
+      if (m.version <= version) continue;
+      SQLite::Transaction tx(db_);
+      for (const char* statement : m.statements) db_.exec(statement);
+      db_.exec("PRAGMA user_version = " + std::to_string(m.version) + ";");
+      tx.commit();
+    }
+  }
+
+  std::optional<std::pair<std::int64_t, std::string>> find_covalue(const std::string& id) {
+    auto& q = *find_covalue_;
+    q.reset();
+    q.bind(1, id);
+    if (!q.executeStep()) return std::nullopt;
+    return std::make_pair(q.getColumn(0).getInt64(), q.getColumn(1).getString());
+  }
+
+  // Appends one batch; false if it would leave a gap after what is stored.
+  bool append(std::int64_t covalue_row, const session_batch& b) {
+    auto& q = *find_session_;
+    q.reset();
+    q.bind(1, covalue_row);
+    q.bind(2, b.session_id);
+    std::int64_t session_row = 0;
+    std::uint32_t stored = 0;
+    bool exists = q.executeStep();
+    if (exists) {
+      session_row = q.getColumn(0).getInt64();
+      stored = static_cast<std::uint32_t>(q.getColumn(1).getInt64());
+    }
+    if (b.after > stored) return false;
+    const std::uint32_t skip = stored - b.after;
+    if (skip >= b.transactions.size()) return true;  // nothing new
+    const std::uint32_t new_count = b.after + static_cast<std::uint32_t>(b.transactions.size());
+    if (exists) {
+      auto& u = *update_session_;
+      u.reset();
+      u.bind(1, static_cast<std::int64_t>(new_count));
+      u.bind(2, b.last_signature);
+      u.bind(3, static_cast<std::int64_t>(b.bytes_since_checkpoint));
+      u.bind(4, session_row);
+      u.exec();
+    } else {
+      auto& ins = *insert_session_;
+      ins.reset();
+      ins.bind(1, covalue_row);
+      ins.bind(2, b.session_id);
+      ins.bind(3, static_cast<std::int64_t>(new_count));
+      ins.bind(4, b.last_signature);
+      ins.bind(5, static_cast<std::int64_t>(b.bytes_since_checkpoint));
+      ins.exec();
+      session_row = db_.getLastInsertRowid();
+    }
+    for (std::uint32_t i = skip; i < b.transactions.size(); ++i) {
+      auto& t = *insert_transaction_;
+      t.reset();
+      t.bind(1, session_row);
+      t.bind(2, static_cast<std::int64_t>(b.after + i));
+      t.bindNoCopy(3, b.transactions[i]);
+      t.exec();
+    }
+    if (b.checkpoint) {
+      auto& s = *insert_signature_;
+      s.reset();
+      s.bind(1, session_row);
+      s.bind(2, static_cast<std::int64_t>(new_count - 1));
+      s.bind(3, b.last_signature);
+      s.exec();
+    }
+    return true;
+  }
+
+  SQLite::Database db_;
+  std::unique_ptr<SQLite::Statement> find_covalue_, insert_covalue_, find_sessions_, find_session_, insert_session_,
+      update_session_, find_transactions_, insert_transaction_, find_signatures_, insert_signature_, find_deleted_,
+      insert_deleted_;
+};
+
+}  // namespace
+
+std::unique_ptr<covalue_store> open_sqlite_store(const std::string& path, const std::string& synchronous) {
+  try {
+    return std::make_unique<sqlite_store>(path, synchronous);
+  } catch (const SQLite::Exception& e) {
+    throw std::runtime_error("cannot open SQLite database " + path + ": " + e.what());
+  }
+}
+
+}  // namespace moai::storage
