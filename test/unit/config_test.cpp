@@ -1,0 +1,141 @@
+// Configuration precedence (defaults < TOML < env < flags) and errors that name the
+// key and its source.
+#include <boost/test/unit_test.hpp>
+
+#include <cstdio>
+#include <fstream>
+
+#include "config/config.hpp"
+
+using namespace moai;
+
+namespace {
+
+std::string write_toml(const std::string& text) {
+  static int n = 0;
+  std::string path = "/tmp/moai_config_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".toml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string error_of(const std::vector<std::string>& args, const environment& env) {
+  try {
+    load_config(args, env);
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(configuration)
+
+BOOST_AUTO_TEST_CASE(defaults) {
+  config c = load_config({}, {});
+  BOOST_TEST(c.port == 4201);
+  BOOST_TEST(c.db_path == "./local-sync.db");
+  BOOST_TEST(c.storage == "sqlite");
+  BOOST_TEST(c.mode == "sync");
+  BOOST_TEST(c.llm_upstream_url == "https://api.redpill.ai/v1");
+  BOOST_TEST(effective_threads(0) >= 1u);
+  BOOST_TEST(effective_threads(3) == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(precedence_file_env_flag) {
+  std::string file = write_toml("[server]\nport = 5000\nhost = \"127.0.0.1\"\n[storage]\ndb_path = \"/tmp/from-file.db\"\n");
+  config_sources sources;
+  config c = load_config({"--config", file}, {}, &sources);
+  BOOST_TEST(c.port == 5000);
+  BOOST_TEST(c.host == "127.0.0.1");
+  BOOST_TEST(sources["server.port"] == file);
+
+  c = load_config({"--config", file}, {{"PORT", "6000"}}, &sources);
+  BOOST_TEST(c.port == 6000);
+  BOOST_TEST(c.db_path == "/tmp/from-file.db");
+  BOOST_TEST(sources["server.port"] == "env PORT");
+
+  c = load_config({"--config", file, "--port", "7000"}, {{"PORT", "6000"}}, &sources);
+  BOOST_TEST(c.port == 7000);
+  BOOST_TEST(sources["server.port"] == "flag --port");
+
+  // MOAI_CONFIG names the file when --config does not.
+  c = load_config({"--port=7001"}, {{"MOAI_CONFIG", file}, {"DB_PATH", "/tmp/env.db"}});
+  BOOST_TEST(c.host == "127.0.0.1");
+  BOOST_TEST(c.port == 7001);
+  BOOST_TEST(c.db_path == "/tmp/env.db");
+  std::remove(file.c_str());
+}
+
+BOOST_AUTO_TEST_CASE(every_named_variable) {
+  config c = load_config({}, {{"PEER_ID", "co_zabc"},
+                              {"PEER_SECRET", "sealerSecret_z1/signerSecret_z2"},
+                              {"PEER_MOAI", "ws://up:4201/sync"},
+                              {"PEER_MODE", "agent"},
+                              {"PEER_STORAGE", "memory"},
+                              {"RED_PILL_API_KEY", "sk-test"},
+                              {"LLM_UPSTREAM_URL", "http://127.0.0.1:9/v1"}});
+  BOOST_TEST(c.peer_id == "co_zabc");
+  BOOST_TEST(c.peer_secret == "sealerSecret_z1/signerSecret_z2");
+  BOOST_TEST(c.peer_moai == "ws://up:4201/sync");
+  BOOST_TEST(c.mode == "agent");
+  BOOST_TEST(c.storage == "memory");
+  BOOST_TEST(c.llm_api_key == "sk-test");
+  BOOST_TEST(c.llm_upstream_url == "http://127.0.0.1:9/v1");
+  // Secrets never appear in the description that is logged.
+  for (const auto& [key, value] : describe(c)) {
+    BOOST_TEST(value.find("sk-test") == std::string::npos);
+    BOOST_TEST(value.find("signerSecret") == std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bad_values_name_key_and_source) {
+  std::string e = error_of({}, {{"PORT", "http"}});
+  BOOST_TEST(e.find("server.port") != std::string::npos);
+  BOOST_TEST(e.find("env PORT") != std::string::npos);
+
+  e = error_of({"--port", "70000"}, {});
+  BOOST_TEST(e.find("flag --port") != std::string::npos);
+  BOOST_TEST(e.find("65535") != std::string::npos);
+
+  e = error_of({"--storage", "mongo"}, {});
+  BOOST_TEST(e.find("storage.kind") != std::string::npos);
+
+  e = error_of({}, {{"PEER_MODE", "cluster"}});
+  BOOST_TEST(e.find("server.mode") != std::string::npos);
+
+  e = error_of({"--no-such-flag", "1"}, {});
+  BOOST_TEST(e.find("--no-such-flag") != std::string::npos);
+
+  e = error_of({"--port"}, {});
+  BOOST_TEST(e.find("needs a value") != std::string::npos);
+
+  std::string file = write_toml("[server]\nport = \"not a number\"\n");
+  e = error_of({"--config", file}, {});
+  BOOST_TEST(e.find("server.port") != std::string::npos);
+  BOOST_TEST(e.find(file) != std::string::npos);
+  std::remove(file.c_str());
+
+  file = write_toml("[server]\nprot = 1\n");
+  e = error_of({"--config", file}, {});
+  BOOST_TEST(e.find("unknown key server.prot") != std::string::npos);
+  std::remove(file.c_str());
+
+  file = write_toml("[server\nport = 1\n");
+  e = error_of({"--config", file}, {});
+  BOOST_TEST(e.find("cannot read config file") != std::string::npos);
+  std::remove(file.c_str());
+
+  e = error_of({"--config", "/nonexistent/moai.toml"}, {});
+  BOOST_TEST(e.find("/nonexistent/moai.toml") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(reference_lists_every_key) {
+  std::string ref = config_reference();
+  for (const char* needle : {"--port", "PORT", "DB_PATH", "PEER_STORAGE", "PEER_MODE", "PEER_ID", "PEER_SECRET",
+                             "PEER_MOAI", "RED_PILL_API_KEY", "LLM_UPSTREAM_URL", "MOAI_LOG_FORMAT"}) {
+    BOOST_TEST(ref.find(needle) != std::string::npos, needle);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
