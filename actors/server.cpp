@@ -136,7 +136,11 @@ int run_server(const config& cfg) {
                  [](caf::error& err) { log::error("server", "storage did not flush before shutdown", {}); });
   }
   server.stop();
-  system.await_actors_before_shutdown(false);
+  // The manager takes its CoValue actors down with it; peers ended with their sockets.
+  caf::anon_send_exit(manager, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
+  log::debug("server", "waiting for actors", {{"running", static_cast<unsigned long>(system.registry().running())}});
+  system.await_all_actors_done();
   log::info("server", "stopped", {});
   return 0;
 }

@@ -63,6 +63,11 @@ sync_manager_actor spawn_sync_manager(caf::actor_system& system, storage_actor s
       if (cv != st.covalues.end() && cv->second.actor.id() == down.source.id()) st.covalues.erase(cv);
       st.by_actor.erase(it);
     });
+    // On shutdown the CoValue actors stop with the manager.
+    self->set_exit_handler([=](caf::exit_msg& msg) {
+      for (auto& [id, cv] : self->state.covalues) caf::anon_send_exit(cv.actor, caf::exit_reason::user_shutdown);
+      self->quit(msg.reason);
+    });
     return {
         [=](from_peer& msg) {
           if (std::holds_alternative<protocol::done_message>(msg.message)) return;

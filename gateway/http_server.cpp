@@ -75,6 +75,8 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
 
 // One WebSocket /sync connection.
 class websocket_session : public std::enable_shared_from_this<websocket_session>, public sync_connection {
+  static constexpr std::size_t kReadChunk = 64 * 1024;
+
  public:
   websocket_session(tcp::socket&& socket, std::shared_ptr<http_server::impl> server, std::uint64_t id,
                     std::string remote)
@@ -93,7 +95,7 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
     ws_.set_option(websocket::stream_base::timeout{std::chrono::seconds(30), std::chrono::seconds(60), true});
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "moai"); }));
-    ws_.read_message_max(server_->options.max_frame_bytes);
+    ws_.read_message_max(0);  // enforced in on_read
     ws_.auto_fragment(false);
     ws_.async_accept(request, beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
   }
@@ -103,6 +105,9 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
       self->enqueue(std::move(frame), false);
     });
   }
+
+  // Called after the I/O threads stopped: no handler will run again.
+  void abandon() { finish("server stopped"); }
 
   void close(std::uint16_t code, std::string reason) override {
     net::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
@@ -129,28 +134,38 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
     do_read();
   }
 
+  // Reads a message piece by piece so an oversized one is refused with a clean close
+  // (1009) instead of Beast's read_message_max, whose teardown in Boost 1.74 resets
+  // the connection while the peer is still sending.
   void do_read() {
-    ws_.async_read(buffer_, beast::bind_front_handler(&websocket_session::on_read, shared_from_this()));
+    ws_.async_read_some(buffer_, kReadChunk,
+                        beast::bind_front_handler(&websocket_session::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t bytes) {
     if (ec) {
-      std::string reason = ec == websocket::error::closed ? "closed by peer" : ec.message();
-      if (ec == websocket::error::message_too_big) {
-        log::warn("gateway", "frame over the size limit, closing with 1009",
-                  {{"connection", id_}, {"remote", remote_}, {"limit", server_->options.max_frame_bytes}});
-      }
-      finish(reason);
+      finish(ec == websocket::error::closed ? std::string("closed by peer") : ec.message());
       return;
     }
     server_->counters.bytes_in += bytes;
+    if (buffer_.size() > server_->options.max_frame_bytes) {
+      log::warn("gateway", "message over the size limit, closing with 1009",
+                {{"connection", id_}, {"remote", remote_}, {"limit", server_->options.max_frame_bytes}});
+      buffer_.clear();
+      begin_close(1009, "message too big");
+      return;
+    }
+    if (!ws_.is_message_done()) {
+      do_read();
+      return;
+    }
     server_->counters.frames_in++;
     if (!ws_.got_text()) {
       log::warn("gateway", "binary frame ignored: cojson sends text frames", {{"connection", id_}});
     } else if (handler_) {
       handler_->on_frame(beast::buffers_to_string(buffer_.data()));
     }
-    buffer_.consume(buffer_.size());
+    buffer_.clear();
     do_read();
   }
 
@@ -419,6 +434,15 @@ void http_server::stop() {
     if (t.joinable()) t.join();
   }
   impl_->threads.clear();
+  // Sessions whose close never completed still owe their handler an on_closed.
+  std::vector<std::shared_ptr<websocket_session>> left;
+  {
+    std::lock_guard<std::mutex> lock(impl_->sessions_mutex);
+    for (auto& [id, weak] : impl_->sessions) {
+      if (auto session = weak.lock()) left.push_back(session);
+    }
+  }
+  for (auto& session : left) session->abandon();
 }
 
 const server_counters& http_server::counters() const { return impl_->counters; }
