@@ -19,6 +19,10 @@ std::string temp_db() {
   return path;
 }
 
+void remove_db(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+}
+
 covalue_write batch(const std::string& id, const std::string& header, const std::string& session, std::uint32_t after,
                     std::vector<std::string> txs, const std::string& sig, bool checkpoint = false) {
   covalue_write w;
@@ -97,7 +101,7 @@ BOOST_AUTO_TEST_CASE(sqlite_store_semantics_and_restart) {
   }
   BOOST_TEST(db.execAndGet("SELECT lastIdx FROM sessions WHERE sessionID='s1'").getInt() == 3);
   BOOST_TEST(db.execAndGet("SELECT idx FROM signatureAfter").getInt() == 2);
-  std::remove(path.c_str());
+  remove_db(path);
 }
 
 BOOST_AUTO_TEST_CASE(unusable_database_is_a_clear_error) {
