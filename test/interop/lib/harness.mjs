@@ -1,0 +1,201 @@
+// What the interop cases share: starting the server under test (moai, or the
+// JavaScript reference server), real cojson client nodes, raw WebSocket clients,
+// and polling with readable timeouts.
+import { spawn } from "node:child_process";
+import { createWriteStream, mkdtempSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LocalNode } from "cojson";
+import { createWebSocketPeer } from "cojson-transport-ws";
+import { WasmCrypto } from "cojson/crypto/WasmCrypto";
+import WebSocket from "ws";
+
+const here = dirname(fileURLToPath(import.meta.url));
+let cryptoPromise;
+export const getCrypto = () => (cryptoPromise ??= WasmCrypto.create());
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function log(...args) {
+  console.log(`[${new Date().toISOString().slice(11, 23)}]`, ...args);
+}
+
+export async function waitFor(predicate, { timeout = 20000, what = "condition", interval = 50 } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      last = await predicate();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
+    }
+    await sleep(interval);
+  }
+}
+
+export function tempDir(prefix = "moai-interop-") {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function healthy(port) {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health`);
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+// Starts the server under test on a free port with `dbPath`; resolves once /health is 200.
+export async function startServer(ctx, { dbPath, args = [], port } = {}) {
+  port ??= await freePort();
+  const logPath = join(ctx.workDir, `server-${ctx.servers.length}.log`);
+  const out = createWriteStream(logPath);
+  let child;
+  if (ctx.kind === "moai") {
+    child = spawn(
+      ctx.moai,
+      ["serve", "--host", "127.0.0.1", "--port", String(port), "--db-path", dbPath, "--log-format", "text",
+        "--log-level", process.env.MOAI_LOG_LEVEL ?? "info", ...args],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+  } else {
+    child = spawn(process.execPath, [join(here, "reference-server.mjs"), "--port", String(port), "--db", dbPath], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  }
+  child.stdout.pipe(out);
+  child.stderr.pipe(out);
+  let exited = null;
+  const exit = new Promise((resolve) =>
+    child.on("exit", (code, signal) => {
+      exited = { code, signal };
+      resolve(exited);
+    }),
+  );
+  const server = {
+    port,
+    dbPath,
+    url: `ws://127.0.0.1:${port}/sync`,
+    httpUrl: `http://127.0.0.1:${port}`,
+    logPath,
+    logs: () => readFileSync(logPath, "utf8"),
+    exited: () => exited,
+    async stop(signal = "SIGTERM") {
+      if (exited) return exited;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10000);
+      const result = await exit;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+  ctx.servers.push(server);
+  await waitFor(async () => exited || (await healthy(port)), { timeout: 20000, what: `server health on ${port}` });
+  if (exited) throw new Error(`server exited at startup: ${JSON.stringify(exited)}\n${server.logs()}`);
+  return server;
+}
+
+function wsPeer(url, id = "server") {
+  return createWebSocketPeer({ id, websocket: new WebSocket(url), role: "server" });
+}
+
+// A client with a new account, connected to `url` (no local storage, like a fresh browser).
+export async function newClient(ctx, url, name) {
+  const crypto = await getCrypto();
+  const created = await LocalNode.withNewlyCreatedAccount({ creationProps: { name }, peers: [wsPeer(url)], crypto });
+  const client = { name, ...created, crypto };
+  ctx.nodes.push(created.node);
+  return client;
+}
+
+// Another session of an existing account (a second device or tab).
+export async function loadedClient(ctx, url, { accountID, accountSecret }) {
+  const crypto = await getCrypto();
+  const node = await LocalNode.withLoadedAccount({
+    accountID,
+    accountSecret,
+    sessionID: undefined,
+    peers: [wsPeer(url)],
+    crypto,
+  });
+  ctx.nodes.push(node);
+  return node;
+}
+
+// Gives a node a fresh connection (after the server restarted or it was offline).
+export function reconnect(node, url) {
+  node.syncManager.addPeer(wsPeer(url, `server-${Date.now()}`));
+}
+
+export async function loadOrFail(node, id, what) {
+  const value = await node.load(id);
+  if (value === "unavailable") throw new Error(`${what ?? id} is unavailable`);
+  return value;
+}
+
+// A raw WebSocket client that collects every sync message (pings apart).
+export async function rawClient(url) {
+  const ws = new WebSocket(url);
+  const messages = [];
+  const pings = [];
+  let closed = null;
+  ws.on("message", (data) => {
+    for (const line of data.toString().split("\n")) {
+      const msg = JSON.parse(line);
+      if ("time" in msg && !("action" in msg)) pings.push({ msg, at: Date.now() });
+      else messages.push(msg);
+    }
+  });
+  const closedPromise = new Promise((resolve) =>
+    ws.on("close", (code, reason) => {
+      closed = { code, reason: reason.toString() };
+      resolve(closed);
+    }),
+  );
+  ws.on("error", () => {});
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+  });
+  return {
+    ws,
+    messages,
+    pings,
+    closed: () => closed,
+    whenClosed: () => closedPromise,
+    send(msg) {
+      ws.send(typeof msg === "string" ? msg : JSON.stringify(msg));
+    },
+    async next(predicate, what, timeout = 10000) {
+      return waitFor(() => messages.find(predicate), { timeout, what });
+    },
+    close() {
+      ws.close();
+    },
+  };
+}
+
+export function randomCoId() {
+  const alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+  let s = "co_z";
+  for (let i = 0; i < 26; i++) s += alphabet[Math.floor(Math.random() * alphabet.length)];
+  return s;
+}
