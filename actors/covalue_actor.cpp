@@ -8,6 +8,7 @@
 #include "config/log.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/covalue_state.hpp"
+#include "protocol/group.hpp"
 #include "protocol/ids.hpp"
 #include "protocol/keys.hpp"
 
@@ -39,6 +40,9 @@ struct pending_content {
   peer_actor peer;
   std::uint64_t peer_id;
   content_message message;
+  // The owning group and its ancestors, fetched before a delete is judged.
+  std::shared_ptr<protocol::group_registry> groups;
+  bool groups_fetched = false;
 };
 
 struct dependency_info {
@@ -63,6 +67,7 @@ struct covalue_actor_state {
   steady_clock::time_point last_activity = steady_clock::now();
   bool tick_scheduled = false;
   bool retire_requested = false;
+  bool fetching_groups = false;
   static inline const char* name = "covalue";
 };
 
@@ -104,6 +109,14 @@ void note_dependency_changes(covalue_actor_state& st) {
 
 void push_to(self_ptr self, caf::actor_id peer_key, bool force_known, const std::vector<std::string>& visited);
 
+// Our known state as told to a peer. A deleted CoValue also claims everything the
+// peer has (cojson's stopSyncingKnownStateMessage), so old clients stop uploading.
+known_state known_for(const covalue_actor_state& st, const known_state& peer_claims) {
+  known_state k = st.cv->known();
+  if (st.cv->is_deleted()) protocol::merge_into(k.sessions, peer_claims.sessions);
+  return k;
+}
+
 // Sends `p` what it lacks of this CoValue (dependencies already handled).
 void send_content(self_ptr self, peer_entry& p, bool force_known) {
   auto& st = self->state;
@@ -112,7 +125,7 @@ void send_content(self_ptr self, peer_entry& p, bool force_known) {
     send_to(self, p.handle, std::move(pieces), content_priority(st), action::content);
     protocol::merge_into(p.known, st.cv->known());
   } else if (force_known || !p.told_known) {
-    send_known(self, p.handle, st.cv->known());
+    send_known(self, p.handle, known_for(st, p.known));
   }
   p.told_known = true;
 }
@@ -263,6 +276,52 @@ void reject(self_ptr self, peer_entry& p, rejection kind, const std::string& ses
             {{"id", st.id}, {"peer", p.peer_id}, {"session", session_id}, {"reason", why}});
 }
 
+// A delete session (guide §2.9): exactly one transaction, in a CoValue owned by a
+// group, and if it carries the delete marker {"deleted": <this id>} its author must be
+// admin of the owning group when it was made. `deletes` reports a valid marker.
+bool check_delete(const covalue_actor_state& st, pending_content& item, const protocol::session_content& entry,
+                  std::uint32_t ours, bool& deletes, std::string& why) {
+  deletes = false;
+  const auto* header = st.cv->header();
+  if (ours > 0 || entry.transactions.size() - (ours - entry.after) > 1) {
+    why = "a delete session holds exactly one transaction";
+    return false;
+  }
+  const auto& tx = entry.transactions[ours - entry.after];
+  if (header->is_group_or_account()) {
+    why = "groups and accounts cannot be deleted";
+    return false;
+  }
+  auto content = protocol::read_trusting_content(tx);
+  if (!content || !content->meta) return true;  // not a delete marker: an ordinary transaction
+  protocol::json_document meta;
+  std::string error;
+  std::string_view deleted;
+  if (!protocol::parse_json(*content->meta, meta, error) || !protocol::get_string(meta, "deleted", deleted)) {
+    return true;
+  }
+  if (deleted != st.id) {
+    why = "delete marker names another CoValue";
+    return false;
+  }
+  if (header->ruleset != protocol::ruleset_kind::owned_by_group) {
+    why = "only CoValues owned by a group can be deleted";
+    return false;
+  }
+  const protocol::group_view* group = item.groups ? item.groups->view(header->group) : nullptr;
+  if (!group) {
+    why = "the owning group is not available";
+    return false;
+  }
+  auto role = group->role_of(protocol::session_author(entry.session_id), tx.made_at, item.groups->lookup());
+  if (role != "admin") {
+    why = "only admins of the owning group can delete";
+    return false;
+  }
+  deletes = true;
+  return true;
+}
+
 // Verifies, applies and stores one content message whose dependencies are available.
 void apply_content(self_ptr self, pending_content&& item) {
   auto& st = self->state;
@@ -300,9 +359,13 @@ void apply_content(self_ptr self, pending_content&& item) {
     }
     const std::uint32_t sent_until = entry.after + static_cast<std::uint32_t>(entry.transactions.size());
     if (sent_until <= ours) continue;  // a duplicate: harmless, still acknowledged
+    bool deletes = false;
     if (protocol::is_delete_session_id(entry.session_id)) {
-      reject(self, p, rejection::invalid_delete, entry.session_id, "deleting CoValues is not supported yet");
-      continue;
+      std::string why;
+      if (!check_delete(st, item, entry, ours, deletes, why)) {
+        reject(self, p, rejection::invalid_delete, entry.session_id, why);
+        continue;
+      }
     }
     std::string why;
     auto signer = signer_for(self, entry.session_id, why);
@@ -329,14 +392,31 @@ void apply_content(self_ptr self, pending_content&& item) {
     batch.last_signature = entry.last_signature;
     batch.checkpoint = log->checkpoints().count(log->count() - 1) > 0;
     batch.bytes_since_checkpoint = log->bytes_since_checkpoint();
+    if (deletes) {
+      // From now on only delete sessions count; what else this message carried is
+      // not stored (cojson drops it the same way).
+      st.cv->mark_deleted();
+      write.batches.clear();
+      write.deleted = true;
+      log::info("covalue", "CoValue deleted", {{"id", st.id}, {"session", entry.session_id}});
+    }
     write.batches.push_back(std::move(batch));
     accepted.sessions[entry.session_id] = sent_until;
   }
   note_dependency_changes(st);
   if (header_new) header_arrived(self);
 
-  protocol::merge_into(p.known, accepted);
-  std::string reply = protocol::encode_known(st.cv->known(), gap);
+  if (st.cv->is_deleted()) {
+    // The peer is told we hold everything it sent, so old clients stop re-uploading.
+    known_state claimed{st.id, true, {}};
+    for (const auto& entry : m.sessions) {
+      claimed.sessions[entry.session_id] = entry.after + static_cast<std::uint32_t>(entry.transactions.size());
+    }
+    protocol::merge_into(p.known, claimed);
+  } else {
+    protocol::merge_into(p.known, accepted);
+  }
+  std::string reply = protocol::encode_known(gap ? st.cv->known() : known_for(st, p.known), gap);
   p.told_known = true;
 
   if (header_new || !write.batches.empty()) {
@@ -401,6 +481,56 @@ void request_availability(self_ptr self, const std::string& dep, const peer_acto
           });
 }
 
+// Content with a delete session needs the owning group's roles.
+bool needs_groups(const covalue_actor_state& st, const pending_content& item) {
+  const auto* header = st.cv->header() ? st.cv->header() : (item.message.header ? &*item.message.header : nullptr);
+  if (!header || header->ruleset != protocol::ruleset_kind::owned_by_group) return false;
+  for (const auto& entry : item.message.sessions) {
+    if (protocol::is_delete_session_id(entry.session_id)) return true;
+  }
+  return false;
+}
+
+// Fetches snapshots of the owning group and its ancestors for the front of the queue.
+void fetch_groups_for(self_ptr self) {
+  auto& st = self->state;
+  if (st.fetching_groups) return;
+  st.fetching_groups = true;
+  const auto* header = st.cv->header() ? st.cv->header() : &*st.pending.front().message.header;
+  auto registry = std::make_shared<protocol::group_registry>();
+  auto requested = std::make_shared<std::set<std::string>>();
+  auto outstanding = std::make_shared<int>(0);
+  auto finish = [=]() {
+    auto& st = self->state;
+    st.fetching_groups = false;
+    if (!st.pending.empty()) {
+      st.pending.front().groups = registry;
+      st.pending.front().groups_fetched = true;
+    }
+    drain_pending(self);
+  };
+  // Bounded: a delete needs the owning group and a few ancestors, never a crawl.
+  constexpr std::size_t kMaxGroups = 32;
+  auto request = std::make_shared<std::function<void(const std::string&)>>();
+  *request = [=](const std::string& id) {
+    if (requested->size() >= kMaxGroups || !requested->insert(id).second) return;
+    ++*outstanding;
+    self->request(self->state.ctx.manager, self->state.ctx.options.dependency_timeout, snapshot_query{id})
+        .then(
+            [=](snapshot_reply& reply) {
+              if (reply.state) {
+                for (const auto& parent : protocol::referenced_parent_groups(*reply.state)) (*request)(parent);
+                registry->add(*reply.state);
+              }
+              if (--*outstanding == 0) finish();
+            },
+            [=](caf::error&) {
+              if (--*outstanding == 0) finish();
+            });
+  };
+  (*request)(header->group);
+}
+
 // Applies queued content in arrival order while its dependencies are available.
 void drain_pending(self_ptr self) {
   auto& st = self->state;
@@ -414,6 +544,10 @@ void drain_pending(self_ptr self) {
       }
     }
     if (missing) return;
+    if (needs_groups(st, front) && !front.groups_fetched) {
+      fetch_groups_for(self);
+      return;
+    }
     pending_content item = std::move(front);
     st.pending.pop_front();
     apply_content(self, std::move(item));
@@ -429,7 +563,7 @@ void on_content(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, co
   }
   // expectContentUntil only counts from upstream servers; clients' is stripped.
   m.expect_content_until.reset();
-  st.pending.push_back(pending_content{peer, peer_id, std::move(m)});
+  st.pending.push_back(pending_content{peer, peer_id, std::move(m), nullptr, false});
   drain_pending(self);
 }
 
@@ -600,6 +734,12 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         st.received++;
         if (!st.cv->has_header()) return known_reply{st.id, false, {}};
         return known_reply{st.id, true, st.cv->known().sessions};
+      },
+      [=](snapshot_query&) -> snapshot_reply {
+        auto& st = self->state;
+        st.received++;
+        if (!st.cv->has_header()) return snapshot_reply{st.id, nullptr};
+        return snapshot_reply{st.id, std::make_shared<const protocol::covalue_state>(*st.cv)};
       },
       [=](tick_atom) {
         auto& st = self->state;

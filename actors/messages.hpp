@@ -9,12 +9,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <caf/all.hpp>
 
+#include "protocol/covalue_state.hpp"
 #include "protocol/known_state.hpp"
 #include "protocol/messages.hpp"
 #include "storage/covalue_store.hpp"
@@ -85,6 +87,15 @@ struct known_reply {
   protocol::session_counts sessions;
 };
 
+// A copy of a CoValue's verified state: groups, for permission checks.
+struct snapshot_query {
+  std::string id;
+};
+struct snapshot_reply {
+  std::string id;
+  std::shared_ptr<const protocol::covalue_state> state;  // null when not available
+};
+
 // An idle CoValue actor asks to stop; granted only if nothing was routed to it since.
 struct retire_request {
   std::string id;
@@ -108,13 +119,15 @@ using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using covalue_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
                      caf::replies_to<dependency_push>::with<push_done>,
-                     caf::replies_to<known_query>::with<known_reply>, caf::reacts_to<retire_decision>,
+                     caf::replies_to<known_query>::with<known_reply>,
+                     caf::replies_to<snapshot_query>::with<snapshot_reply>, caf::reacts_to<retire_decision>,
                      caf::reacts_to<tick_atom>>;
 
 using sync_manager_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
                      caf::replies_to<dependency_push>::with<push_done>,
-                     caf::replies_to<known_query>::with<known_reply>, caf::reacts_to<retire_request>,
+                     caf::replies_to<known_query>::with<known_reply>,
+                     caf::replies_to<snapshot_query>::with<snapshot_reply>, caf::reacts_to<retire_request>,
                      caf::replies_to<stats_query>::with<manager_stats>>;
 
 // ---- storage writer: the only writer of the database --------------------------
@@ -151,6 +164,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::dependency_push)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::push_done)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::known_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::known_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::snapshot_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::snapshot_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::retire_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::retire_decision)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::manager_stats)

@@ -88,6 +88,9 @@ sync_manager_actor spawn_sync_manager(caf::actor_system& system, storage_actor s
           }
           return self->delegate(self->state.storage, std::move(q));
         },
+        [=](snapshot_query& q) -> caf::delegated<snapshot_reply> {
+          return self->delegate(route(self, q.id).actor, std::move(q));
+        },
         [=](retire_request& r) {
           auto& st = self->state;
           auto it = st.covalues.find(r.id);

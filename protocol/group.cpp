@@ -305,4 +305,43 @@ std::optional<std::string> group_view::role_of(std::string_view member, std::opt
   return role;
 }
 
+void group_registry::add(covalue_state state) {
+  std::string id = state.id();
+  views_.erase(id);
+  states_.insert_or_assign(id, std::move(state));
+}
+
+const group_view* group_registry::view(const std::string& id) {
+  if (auto it = views_.find(id); it != views_.end()) return &it->second;
+  auto state = states_.find(id);
+  if (state == states_.end() || !state->second.header() ||
+      state->second.header()->ruleset != ruleset_kind::group || evaluating_.count(id)) {
+    return nullptr;
+  }
+  evaluating_.insert(id);
+  group_view v = group_view::evaluate(state->second, lookup());
+  evaluating_.erase(id);
+  return &views_.emplace(id, std::move(v)).first->second;
+}
+
+group_view::parent_lookup group_registry::lookup() {
+  return [this](const std::string& id) { return view(id); };
+}
+
+std::vector<std::string> referenced_parent_groups(const covalue_state& group) {
+  covalue_id_set parents;
+  for (const auto& log : group.sessions()) {
+    for (const auto& tx : log.transactions()) {
+      auto content = read_trusting_content(tx);
+      if (!content || content->changes.find("\"parent_") == std::string::npos) continue;
+      covalue_id_set deps;
+      add_group_transaction_dependencies(tx, deps);
+      for (const auto& d : deps) {
+        if (content->changes.find("parent_" + d) != std::string::npos) parents.insert(d);
+      }
+    }
+  }
+  return {parents.begin(), parents.end()};
+}
+
 }  // namespace moai::protocol

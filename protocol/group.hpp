@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,5 +53,24 @@ class group_view {
 
 // The author of a session: its account or agent ID (the part before "_session").
 std::string_view session_author(std::string_view session_id);
+
+// Groups at hand, evaluated on demand with their parents (memoized; cycles cut).
+class group_registry {
+ public:
+  void add(covalue_state state);
+  bool has(const std::string& id) const { return states_.count(id) > 0; }
+  // nullptr when the group is not at hand or is not a ruleset-group CoValue.
+  const group_view* view(const std::string& id);
+  group_view::parent_lookup lookup();
+
+ private:
+  std::map<std::string, covalue_state> states_;
+  std::map<std::string, group_view> views_;
+  std::set<std::string> evaluating_;
+};
+
+// Parent groups named by a group's transactions ("parent_co_z…" keys), valid or not:
+// what to fetch before evaluating it.
+std::vector<std::string> referenced_parent_groups(const covalue_state& group);
 
 }  // namespace moai::protocol
