@@ -64,7 +64,9 @@ int run_server(const config& cfg) {
 
   auto metrics = std::make_unique<sync_metrics>();
   auto storage = spawn_storage_writer(system, store, metrics.get());
-  auto manager = spawn_sync_manager(system, storage, metrics.get(), covalue_options{});
+  covalue_options covalue_opts;
+  covalue_opts.idle_timeout = std::chrono::milliseconds(cfg.covalue_idle_ms);
+  auto manager = spawn_sync_manager(system, storage, metrics.get(), covalue_opts);
   const auto started = steady::now();
   std::atomic<bool> ready{false};
 
@@ -74,12 +76,15 @@ int run_server(const config& cfg) {
   options.io_threads = effective_threads(cfg.io_threads);
   options.max_frame_bytes = cfg.max_frame_bytes;
   options.max_connections = cfg.max_connections;
+  options.max_body_bytes = cfg.max_body_bytes;
   options.datacenter = cfg.datacenter;
 
-  auto on_sync = [&system, manager, &metrics, &ready](std::shared_ptr<gateway::sync_connection> connection)
+  peer_options peer_opts;
+  peer_opts.max_queued_bytes = cfg.max_peer_queue_bytes;
+  auto on_sync = [&system, manager, &metrics, &ready, peer_opts](std::shared_ptr<gateway::sync_connection> connection)
       -> std::shared_ptr<gateway::sync_connection_handler> {
     if (!ready) return nullptr;
-    return accept_peer(system, std::move(connection), manager, metrics.get(), peer_options{});
+    return accept_peer(system, std::move(connection), manager, metrics.get(), peer_opts);
   };
   auto on_http = [&](gateway::http_request&& req, gateway::responder respond) {
     if (req.method == "OPTIONS") {

@@ -81,11 +81,27 @@ setter number(T config::*member, std::uint64_t min, std::uint64_t max) {
   };
 }
 
+setter flag_value(bool config::*member) {
+  return [member](config& c, const std::string& v, std::string& why) {
+    if (v == "true" || v == "1" || v == "yes" || v == "on") {
+      c.*member = true;
+    } else if (v == "false" || v == "0" || v == "no" || v == "off") {
+      c.*member = false;
+    } else {
+      why = "expected true or false, got \"" + v + "\"";
+      return false;
+    }
+    return true;
+  };
+}
+
 template <typename T>
 std::function<std::string(const config&)> show(T config::*member) {
   return [member](const config& c) {
     if constexpr (std::is_same_v<T, std::string>) {
       return c.*member;
+    } else if constexpr (std::is_same_v<T, bool>) {
+      return std::string(c.*member ? "true" : "false");
     } else {
       return std::to_string(c.*member);
     }
@@ -114,15 +130,41 @@ const std::vector<option>& options() {
        show(&config::peer_secret), true},
       {"peer.upstream", "PEER_MOAI", "peer-moai", "upstream moai URL (ws://…/sync) for agent mode",
        text(&config::peer_moai), show(&config::peer_moai)},
+      {"agent.api_token", "AGENT_API_TOKEN", "agent-api-token",
+       "bearer token required by the agent routes (off when empty)", text(&config::agent_api_token),
+       show(&config::agent_api_token), true},
+      {"agent.load_timeout_ms", "MOAI_AGENT_LOAD_TIMEOUT_MS", "agent-load-timeout-ms",
+       "how long an agent request waits for one CoValue", number(&config::agent_load_timeout_ms, 100, 3600000),
+       show(&config::agent_load_timeout_ms)},
+      {"agent.request_timeout_ms", "MOAI_AGENT_REQUEST_TIMEOUT_MS", "agent-request-timeout-ms",
+       "deadline of a whole agent request (then 504)", number(&config::agent_request_timeout_ms, 100, 3600000),
+       show(&config::agent_request_timeout_ms)},
       {"llm.api_key", "RED_PILL_API_KEY", "llm-api-key", "API key of the LLM upstream", text(&config::llm_api_key),
        show(&config::llm_api_key), true},
       {"llm.upstream_url", "LLM_UPSTREAM_URL", "llm-upstream-url", "OpenAI-compatible API base URL",
        text(&config::llm_upstream_url), show(&config::llm_upstream_url)},
+      {"llm.default_model", "LLM_DEFAULT_MODEL", "llm-default-model", "model used when a request names none",
+       text(&config::llm_default_model), show(&config::llm_default_model)},
+      {"llm.timeout_ms", "LLM_TIMEOUT_MS", "llm-timeout-ms", "upstream deadline (then 504)",
+       number(&config::llm_timeout_ms, 100, 3600000), show(&config::llm_timeout_ms)},
+      {"llm.proxy_token", "LLM_PROXY_TOKEN", "llm-proxy-token", "bearer token required from callers (off when empty)",
+       text(&config::llm_proxy_token), show(&config::llm_proxy_token), true},
+      {"llm.rate_limit_per_minute", "LLM_RATE_LIMIT_PER_MINUTE", "llm-rate-limit-per-minute",
+       "LLM requests per client IP per minute (0 = unlimited)", number(&config::llm_rate_limit_per_minute, 0, 1000000),
+       show(&config::llm_rate_limit_per_minute)},
+      {"llm.ca_file", "LLM_CA_FILE", "llm-ca-file", "extra trusted CA certificates (PEM) for the upstream",
+       text(&config::llm_ca_file), show(&config::llm_ca_file)},
       {"runtime.scheduler_threads", "MOAI_SCHEDULER_THREADS", "scheduler-threads",
        "actor scheduler threads (0 = one per core)", number(&config::scheduler_threads, 0, 1024),
        show(&config::scheduler_threads)},
       {"runtime.io_threads", "MOAI_IO_THREADS", "io-threads", "network I/O threads (0 = one per core)",
        number(&config::io_threads, 0, 1024), show(&config::io_threads)},
+      {"runtime.shutdown_deadline_ms", "MOAI_SHUTDOWN_DEADLINE_MS", "shutdown-deadline-ms",
+       "on SIGTERM/SIGINT: flush and exit within this", number(&config::shutdown_deadline_ms, 100, 600000),
+       show(&config::shutdown_deadline_ms)},
+      {"runtime.covalue_idle_ms", "MOAI_COVALUE_IDLE_MS", "covalue-idle-ms",
+       "a CoValue nobody uses leaves memory after this (reloaded from storage on demand)",
+       number(&config::covalue_idle_ms, 10, 86400000), show(&config::covalue_idle_ms)},
       {"log.level", "MOAI_LOG_LEVEL", "log-level", "trace, debug, info, warn, error or off",
        [](config& c, const std::string& v, std::string& why) {
          if (log::parse_level(v, c.log_level)) return true;
@@ -141,11 +183,24 @@ const std::vector<option>& options() {
          static const char* names[] = {"json", "logfmt", "text"};
          return std::string(names[static_cast<int>(c.log_format)]);
        }},
+      {"log.inspect_interval_ms", "MOAI_INSPECT_INTERVAL_MS", "inspect-interval-ms",
+       "period of the actor inspection log record (0 = off)", number(&config::inspect_interval_ms, 0, 86400000),
+       show(&config::inspect_interval_ms)},
+      {"log.debug_endpoints", "MOAI_DEBUG_ENDPOINTS", "debug-endpoints", "serve GET /debug/actors (true/false)",
+       flag_value(&config::debug_endpoints), show(&config::debug_endpoints)},
       {"limits.max_frame_bytes", "MOAI_MAX_FRAME_BYTES", "max-frame-bytes",
        "largest WebSocket message accepted; bigger ones close the connection with 1009",
        number(&config::max_frame_bytes, 1024, 1ull << 32), show(&config::max_frame_bytes)},
       {"limits.max_connections", "MOAI_MAX_CONNECTIONS", "max-connections", "concurrent connections accepted",
        number(&config::max_connections, 1, 1000000), show(&config::max_connections)},
+      {"limits.max_body_bytes", "MOAI_MAX_BODY_BYTES", "max-body-bytes", "largest HTTP request body (then 413)",
+       number(&config::max_body_bytes, 1024, 1u << 30), show(&config::max_body_bytes)},
+      {"limits.max_covalues_in_memory", "MOAI_MAX_COVALUES_IN_MEMORY", "max-covalues-in-memory",
+       "CoValues kept in memory; beyond this idle ones retire at once", number(&config::max_covalues_in_memory, 16, 100000000),
+       show(&config::max_covalues_in_memory)},
+      {"limits.max_peer_queue_bytes", "MOAI_MAX_PEER_QUEUE_BYTES", "max-peer-queue-bytes",
+       "unsent bytes a peer may pile up before it is disconnected as too slow",
+       number(&config::max_peer_queue_bytes, 65536, 1ull << 40), show(&config::max_peer_queue_bytes)},
   };
   return table;
 }

@@ -27,18 +27,34 @@ struct config {
   std::string peer_id;      // PEER_ID: the server's account (co_z…)
   std::string peer_secret;  // PEER_SECRET: its agent secret
   std::string peer_moai;    // PEER_MOAI: upstream moai (agent mode)
+  // [agent]
+  std::string agent_api_token;             // AGENT_API_TOKEN: bearer token for agent routes (off when empty)
+  std::uint32_t agent_load_timeout_ms = 25000;     // waiting for one CoValue
+  std::uint32_t agent_request_timeout_ms = 35000;  // a whole request (then 504)
   // [llm]
   std::string llm_api_key;  // RED_PILL_API_KEY
   std::string llm_upstream_url = "https://api.redpill.ai/v1";
+  std::string llm_default_model = "qwen/qwen3-30b-a3b-instruct-2507";
+  std::uint32_t llm_timeout_ms = 60000;        // upstream answer deadline (then 504)
+  std::string llm_proxy_token;                 // LLM_PROXY_TOKEN: bearer token for callers (off when empty)
+  std::uint32_t llm_rate_limit_per_minute = 60;  // per client IP; 0 = unlimited
+  std::string llm_ca_file;                     // extra trusted CA bundle (PEM) for the upstream
   // [runtime]
   unsigned scheduler_threads = 0;  // 0 = one per core
   unsigned io_threads = 0;         // 0 = one per core
+  std::uint32_t shutdown_deadline_ms = 10000;  // SIGTERM → exit within this
+  std::uint32_t covalue_idle_ms = 30000;       // idle CoValue actors retire after this
   // [log]
   log::level log_level = log::level::info;
   log::format log_format = log::format::json;
+  std::uint32_t inspect_interval_ms = 60000;  // periodic actor inspection record; 0 = off
+  bool debug_endpoints = false;               // GET /debug/actors
   // [limits]
   std::uint64_t max_frame_bytes = 64ull << 20;
   std::uint32_t max_connections = 10000;
+  std::uint32_t max_body_bytes = 1u << 20;           // HTTP request bodies
+  std::uint32_t max_covalues_in_memory = 100000;     // idle ones retire early beyond this
+  std::uint64_t max_peer_queue_bytes = 64ull << 20;  // a slower consumer is disconnected
 };
 
 // A bad value or unknown key; the message names the key and where it came from.
