@@ -5,6 +5,7 @@
 #include <chrono>
 #include <thread>
 
+#include "actors/llm_gateway.hpp"
 #include "actors/peer_actor.hpp"
 #include "actors/storage_writer.hpp"
 #include "actors/sync_manager.hpp"
@@ -86,7 +87,12 @@ int run_server(const config& cfg) {
     if (!ready) return nullptr;
     return accept_peer(system, std::move(connection), manager, metrics.get(), peer_opts);
   };
+  auto llm = make_llm_gateway(system, cfg);
   auto on_http = [&](gateway::http_request&& req, gateway::responder respond) {
+    if (req.path == "/api/v0/llm/chat" && req.method != "OPTIONS") {
+      llm->handle(std::move(req), std::move(respond));
+      return;
+    }
     if (req.method == "OPTIONS") {
       gateway::http_response r;
       r.status = 204;
