@@ -88,17 +88,19 @@ int run_server(const config& cfg) {
     return accept_peer(system, std::move(connection), manager, metrics.get(), peer_opts);
   };
   auto llm = make_llm_gateway(system, cfg);
-  auto on_http = [&](gateway::http_request&& req, gateway::responder respond) {
-    if (req.path == "/api/v0/llm/chat" && req.method != "OPTIONS") {
-      llm->handle(std::move(req), std::move(respond));
-      return;
-    }
+  auto on_http = [&](gateway::http_request&& req, gateway::responder plain_respond) {
+    // Every answer carries CORS "*": browsers call these routes from any origin.
+    gateway::responder respond = [plain_respond](gateway::http_response r) { plain_respond(with_cors(std::move(r))); };
     if (req.method == "OPTIONS") {
       gateway::http_response r;
       r.status = 204;
       r.headers = {{"Access-Control-Allow-Methods", "GET, POST, PATCH, OPTIONS"},
                    {"Access-Control-Allow-Headers", "Content-Type, Authorization"}};
-      respond(with_cors(std::move(r)));
+      respond(std::move(r));
+      return;
+    }
+    if (req.path == "/api/v0/llm/chat") {
+      llm->handle(std::move(req), std::move(respond));
       return;
     }
     if (req.path == "/health" && req.method == "GET") {
@@ -110,10 +112,10 @@ int run_server(const config& cfg) {
       body += ",\"storage\":\"";
       body += store->kind();
       body += "\"}";
-      respond(with_cors(gateway::json_response(is_ready ? 200 : 503, std::move(body))));
+      respond(gateway::json_response(is_ready ? 200 : 503, std::move(body)));
       return;
     }
-    respond(with_cors(gateway::json_response(404, not_found_body(req.path))));
+    respond(gateway::json_response(404, not_found_body(req.path)));
   };
 
   gateway::http_server server(options, on_sync, on_http);
