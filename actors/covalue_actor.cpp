@@ -68,6 +68,7 @@ struct covalue_actor_state {
   bool tick_scheduled = false;
   bool retire_requested = false;
   bool fetching_groups = false;
+  std::shared_ptr<actor_probe> probe;
   static inline const char* name = "covalue";
 };
 
@@ -185,7 +186,7 @@ void push_to(self_ptr self, caf::actor_id peer_key, bool force_known, const std:
     self->request(st.ctx.manager, st.ctx.options.push_timeout, dependency_push{d, p.handle, p.peer_id, chain})
         .then([=](push_done&) { done(); },
               [=](caf::error& err) {
-                log::debug("covalue", "dependency push did not finish in time",
+                log::debug(actor_origin(self), "dependency push did not finish in time",
                            {{"id", self->state.id}, {"dependency", d}, {"error", self->system().render(err)}});
                 done();
               });
@@ -272,7 +273,7 @@ void reject(self_ptr self, peer_entry& p, rejection kind, const std::string& ses
   auto& st = self->state;
   st.ctx.metrics->reject(kind);
   p.errored = true;
-  log::warn("covalue", "content rejected; ignoring this peer for this CoValue",
+  log::warn(actor_origin(self), "content rejected; ignoring this peer for this CoValue",
             {{"id", st.id}, {"peer", p.peer_id}, {"session", session_id}, {"reason", why}});
 }
 
@@ -398,7 +399,7 @@ void apply_content(self_ptr self, pending_content&& item) {
       st.cv->mark_deleted();
       write.batches.clear();
       write.deleted = true;
-      log::info("covalue", "CoValue deleted", {{"id", st.id}, {"session", entry.session_id}});
+      log::info(actor_origin(self), "CoValue deleted", {{"id", st.id}, {"session", entry.session_id}});
     }
     write.batches.push_back(std::move(batch));
     accepted.sessions[entry.session_id] = sent_until;
@@ -430,12 +431,12 @@ void apply_content(self_ptr self, pending_content&& item) {
               if (ack.ok) {
                 send_to(self, peer, {reply}, 0, action::known);
               } else {
-                log::error("covalue", "not acknowledging content: storage failed", {{"id", self->state.id}});
+                log::error(actor_origin(self), "not acknowledging content: storage failed", {{"id", self->state.id}});
               }
             },
             [=](caf::error& err) {
               self->state.writes_in_flight--;
-              log::error("covalue", "storage writer unreachable", {{"id", self->state.id},
+              log::error(actor_origin(self), "storage writer unreachable", {{"id", self->state.id},
                                                                     {"error", self->system().render(err)}});
             });
   } else {
@@ -465,7 +466,7 @@ void request_availability(self_ptr self, const std::string& dep, const peer_acto
             if (a.available) {
               st.available[a.id] = dependency_info{a.is_account, a.initial_admin};
             } else {
-              log::warn("covalue", "dependency not found; dropping content that needs it",
+              log::warn(actor_origin(self), "dependency not found; dropping content that needs it",
                         {{"id", st.id}, {"dependency", a.id}});
               drop_pending_needing(st, a.id);
             }
@@ -474,7 +475,7 @@ void request_availability(self_ptr self, const std::string& dep, const peer_acto
           [=](caf::error& err) {
             auto& st = self->state;
             st.awaiting.erase(dep);
-            log::warn("covalue", "dependency did not arrive in time; dropping content that needs it",
+            log::warn(actor_origin(self), "dependency did not arrive in time; dropping content that needs it",
                       {{"id", st.id}, {"dependency", dep}, {"error", self->system().render(err)}});
             drop_pending_needing(st, dep);
             drain_pending(self);
@@ -558,7 +559,7 @@ void on_content(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, co
   auto& st = self->state;
   peer_entry& p = entry_for(self, peer, peer_id);
   if (p.errored) {
-    log::debug("covalue", "ignoring content from a peer that sent invalid content", {{"id", st.id}, {"peer", peer_id}});
+    log::debug(actor_origin(self), "ignoring content from a peer that sent invalid content", {{"id", st.id}, {"peer", peer_id}});
     return;
   }
   // expectContentUntil only counts from upstream servers; clients' is stripped.
@@ -621,7 +622,7 @@ void load_from_storage(self_ptr self, const storage::stored_covalue& stored) {
   std::optional<protocol::covalue_header> header;
   if (protocol::parse_json(stored.header, doc, error)) header = protocol::parse_header(doc, error);
   if (!header || protocol::covalue_id_of(*header) != st.id) {
-    log::error("covalue", "stored header is invalid or does not match its ID; treating the CoValue as absent",
+    log::error(actor_origin(self), "stored header is invalid or does not match its ID; treating the CoValue as absent",
                {{"id", st.id}, {"error", error}});
     return;
   }
@@ -632,7 +633,7 @@ void load_from_storage(self_ptr self, const storage::stored_covalue& stored) {
     for (const auto& text : s.transactions) {
       auto tx = protocol::parse_transaction_text(text, error);
       if (!tx) {
-        log::error("covalue", "stored transaction is invalid; session truncated there",
+        log::error(actor_origin(self), "stored transaction is invalid; session truncated there",
                    {{"id", st.id}, {"session", s.session_id}, {"index", txs.size()}, {"error", error}});
         break;
       }
@@ -666,6 +667,7 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
   st.id = std::move(id);
   st.ctx = std::move(context);
   st.cv = std::make_unique<protocol::covalue_state>(st.id);
+  st.probe = st.ctx.metrics->actors.enroll(covalue_actor_state::name, self->id());
 
   self->set_down_handler([=](caf::down_msg& down) {
     self->state.peers.erase(down.source.id());
@@ -680,12 +682,13 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
             maybe_schedule_tick(self);
           },
           [=](caf::error& err) {
-            log::error("covalue", "storage load failed", {{"id", self->state.id},
+            log::error(actor_origin(self), "storage load failed", {{"id", self->state.id},
                                                           {"error", self->system().render(err)}});
           });
 
   return {
       [=](from_peer& msg) {
+        note_message(self, *self->state.probe);
         auto& st = self->state;
         st.received++;
         std::visit(
@@ -703,6 +706,7 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         maybe_schedule_tick(self);
       },
       [=](availability_query& q) -> caf::result<availability> {
+        note_message(self, *self->state.probe);
         auto& st = self->state;
         st.received++;
         if (st.cv->has_header()) {
@@ -720,6 +724,7 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         return promise;
       },
       [=](dependency_push& q) -> caf::result<push_done> {
+        note_message(self, *self->state.probe);
         auto& st = self->state;
         st.received++;
         if (!st.cv->has_header()) return push_done{st.id};
@@ -730,18 +735,21 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         return promise;
       },
       [=](known_query&) -> known_reply {
+        note_message(self, *self->state.probe);
         auto& st = self->state;
         st.received++;
         if (!st.cv->has_header()) return known_reply{st.id, false, {}};
         return known_reply{st.id, true, st.cv->known().sessions};
       },
       [=](snapshot_query&) -> snapshot_reply {
+        note_message(self, *self->state.probe);
         auto& st = self->state;
         st.received++;
         if (!st.cv->has_header()) return snapshot_reply{st.id, nullptr};
         return snapshot_reply{st.id, std::make_shared<const protocol::covalue_state>(*st.cv)};
       },
       [=](tick_atom) {
+        note_message(self, *self->state.probe);
         auto& st = self->state;
         st.tick_scheduled = false;
         if (!idle(st)) return;
@@ -754,7 +762,15 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         st.retire_requested = true;
         self->send(st.ctx.manager, retire_request{st.id, st.received});
       },
+      [=](evict_atom) {
+        note_message(self, *self->state.probe);
+        auto& st = self->state;
+        if (st.retire_requested || !idle(st)) return;
+        st.retire_requested = true;
+        self->send(st.ctx.manager, retire_request{st.id, st.received});
+      },
       [=](retire_decision& d) {
+        note_message(self, *self->state.probe);
         auto& st = self->state;
         st.retire_requested = false;
         if (d.granted) {

@@ -14,6 +14,9 @@ struct covalue_options {
   // An actor with no subscribed peer and nothing in flight retires after this long;
   // the CoValue is reloaded from storage when needed again.
   std::chrono::milliseconds idle_timeout{30000};
+  // Beyond this many CoValues in memory the manager asks the least recently used idle
+  // ones to retire at once instead of after idle_timeout.
+  std::size_t max_in_memory = 100000;
   // How long content may wait for a dependency to arrive.
   std::chrono::milliseconds dependency_timeout{60000};
   // How long a dependency push may take before content is sent without it.

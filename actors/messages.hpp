@@ -115,20 +115,22 @@ struct stats_query {};
 
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
+// Manager → CoValue actor: retire now if idle (too many CoValues in memory).
+using evict_atom = caf::atom_constant<caf::atom("evict")>;
 
 using covalue_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
                      caf::replies_to<dependency_push>::with<push_done>,
                      caf::replies_to<known_query>::with<known_reply>,
                      caf::replies_to<snapshot_query>::with<snapshot_reply>, caf::reacts_to<retire_decision>,
-                     caf::reacts_to<tick_atom>>;
+                     caf::reacts_to<tick_atom>, caf::reacts_to<evict_atom>>;
 
 using sync_manager_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
                      caf::replies_to<dependency_push>::with<push_done>,
                      caf::replies_to<known_query>::with<known_reply>,
                      caf::replies_to<snapshot_query>::with<snapshot_reply>, caf::reacts_to<retire_request>,
-                     caf::replies_to<stats_query>::with<manager_stats>>;
+                     caf::replies_to<stats_query>::with<manager_stats>, caf::reacts_to<evict_atom>>;
 
 // ---- storage writer: the only writer of the database --------------------------
 

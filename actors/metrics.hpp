@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "actors/inspection.hpp"
+
 namespace moai::actors {
 
 enum class action : std::size_t { load, known, content, done, reconcile, reconcile_ack, count };
@@ -24,6 +26,17 @@ enum class rejection : std::size_t {
 };
 std::string_view rejection_name(rejection r);
 
+// A Prometheus-style histogram with fixed bounds, in seconds.
+struct latency_histogram {
+  static constexpr std::array<double, 12> bounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                    0.05,   0.1,   0.25,   0.5,   1,    2.5};
+  std::array<std::atomic<std::uint64_t>, bounds.size() + 1> buckets{};  // last: above every bound
+  std::atomic<std::uint64_t> count{0};
+  std::atomic<std::uint64_t> sum_ns{0};
+
+  void observe(std::uint64_t nanoseconds);
+};
+
 struct sync_metrics {
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(action::count)> messages_in{};
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(action::count)> messages_out{};
@@ -34,6 +47,9 @@ struct sync_metrics {
   std::atomic<std::uint64_t> storage_failures{0};
   std::atomic<std::uint64_t> storage_loads{0};
   std::atomic<std::uint64_t> slow_consumers_closed{0};
+  latency_histogram storage_write_latency;
+  // Every actor's probe: mailbox depths and message rates per actor kind.
+  actor_registry actors;
 
   void count_in(action a) { messages_in[static_cast<std::size_t>(a)].fetch_add(1, std::memory_order_relaxed); }
   void count_out(action a) { messages_out[static_cast<std::size_t>(a)].fetch_add(1, std::memory_order_relaxed); }

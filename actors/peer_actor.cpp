@@ -28,6 +28,7 @@ struct peer_state {
   std::array<std::deque<std::string>, 3> queues;  // high, medium, low
   std::map<std::string, reconcile_batch> reconciles;
   bool closing = false;
+  std::shared_ptr<actor_probe> probe;
   static inline const char* name = "peer";
 };
 
@@ -75,7 +76,7 @@ void close_slow_consumer(self_ptr self) {
   if (st.closing) return;
   st.closing = true;
   st.metrics->slow_consumers_closed++;
-  log::warn("peer", "disconnecting a peer that does not read fast enough",
+  log::warn(actor_origin(self), "disconnecting a peer that does not read fast enough",
             {{"peer", st.id}, {"queued_bytes", st.queued_bytes}, {"limit", st.options.max_queued_bytes}});
   for (auto& q : st.queues) q.clear();
   st.queued_bytes = 0;
@@ -147,13 +148,13 @@ void on_frame(self_ptr self, std::string&& text) {
   auto frame = protocol::decode_frame(text);
   if (frame.dropped) {
     st.metrics->reject(rejection::invalid_json);
-    log::warn("peer", "frame is not JSON; dropped", {{"peer", st.id}, {"error", frame.drop_reason},
+    log::warn(actor_origin(self), "frame is not JSON; dropped", {{"peer", st.id}, {"error", frame.drop_reason},
                                                       {"bytes", text.size()}});
     return;
   }
   for (const auto& e : frame.errors) {
     st.metrics->reject(e.invalid_header ? rejection::invalid_header : rejection::invalid_message);
-    log::warn("peer", "message skipped", {{"peer", st.id}, {"action", e.action}, {"id", e.id}, {"reason", e.reason}});
+    log::warn(actor_origin(self), "message skipped", {{"peer", st.id}, {"action", e.action}, {"id", e.id}, {"reason", e.reason}});
   }
   if (frame.messages.size() + frame.errors.size() + frame.pings > 1) st.batching = true;
   for (auto& message : frame.messages) {
@@ -181,19 +182,26 @@ peer_actor::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::
   st.metrics = metrics;
   st.options = options;
   st.id = st.connection->id();
-  log::info("peer", "connected", {{"peer", st.id}, {"remote", st.connection->remote_address()}});
+  st.probe = metrics->actors.enroll(peer_state::name, self->id());
+  log::info(actor_origin(self), "connected", {{"peer", st.id}, {"remote", st.connection->remote_address()}});
   return {
-      [=](incoming_frame& f) { on_frame(self, std::move(f.text)); },
+      [=](incoming_frame& f) {
+        note_message(self, *self->state.probe);
+        on_frame(self, std::move(f.text));
+      },
       [=](frame_sent& s) {
+        note_message(self, *self->state.probe);
         auto& st = self->state;
         st.in_flight_bytes -= std::min<std::size_t>(st.in_flight_bytes, s.bytes);
         flush(self);
       },
       [=](outgoing_messages& out) {
+        note_message(self, *self->state.probe);
         for (auto& m : out.messages) enqueue(self, std::move(m), out.priority);
       },
       [=](connection_closed& c) {
-        log::info("peer", "disconnected", {{"peer", self->state.id}, {"reason", c.reason}});
+        note_message(self, *self->state.probe);
+        log::info(actor_origin(self), "disconnected", {{"peer", self->state.id}, {"reason", c.reason}});
         self->state.connection.reset();
         self->quit();
       },

@@ -2,11 +2,15 @@
 
 #include <signal.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "actors/llm_gateway.hpp"
 #include "actors/peer_actor.hpp"
+#include "actors/prometheus.hpp"
 #include "actors/storage_writer.hpp"
 #include "actors/sync_manager.hpp"
 #include "config/log.hpp"
@@ -33,6 +37,16 @@ std::string not_found_body(const std::string& path) {
   protocol::append_json_string(body, path);
   body.push_back('}');
   return body;
+}
+
+// Polls `done` every few milliseconds until it holds or `deadline` passes.
+template <class Predicate>
+bool wait_until(steady::time_point deadline, Predicate done) {
+  while (!done()) {
+    if (steady::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
 }
 
 }  // namespace
@@ -67,7 +81,12 @@ int run_server(const config& cfg) {
   auto storage = spawn_storage_writer(system, store, metrics.get());
   covalue_options covalue_opts;
   covalue_opts.idle_timeout = std::chrono::milliseconds(cfg.covalue_idle_ms);
+  covalue_opts.max_in_memory = cfg.max_covalues_in_memory;
   auto manager = spawn_sync_manager(system, storage, metrics.get(), covalue_opts);
+  caf::actor inspector;
+  if (cfg.inspect_interval_ms > 0) {
+    inspector = spawn_inspector(system, metrics->actors, std::chrono::milliseconds(cfg.inspect_interval_ms));
+  }
   const auto started = steady::now();
   std::atomic<bool> ready{false};
 
@@ -87,6 +106,7 @@ int run_server(const config& cfg) {
     if (!ready) return nullptr;
     return accept_peer(system, std::move(connection), manager, metrics.get(), peer_opts);
   };
+  std::unique_ptr<gateway::http_server> server;
   auto llm = make_llm_gateway(system, cfg);
   auto on_http = [&](gateway::http_request&& req, gateway::responder plain_respond) {
     // Every answer carries CORS "*": browsers call these routes from any origin.
@@ -103,25 +123,37 @@ int run_server(const config& cfg) {
       llm->handle(std::move(req), std::move(respond));
       return;
     }
+    const double uptime = std::chrono::duration<double>(steady::now() - started).count();
     if (req.path == "/health" && req.method == "GET") {
       const bool is_ready = ready.load();
       std::string body = "{\"status\":\"ok\",\"service\":\"sync\",\"ready\":";
       body += is_ready ? "true" : "false";
       body += ",\"version\":\"" MOAI_VERSION "\",\"uptime_s\":";
-      body += std::to_string(std::chrono::duration_cast<std::chrono::seconds>(steady::now() - started).count());
+      body += std::to_string(static_cast<long long>(uptime));
       body += ",\"storage\":\"";
       body += store->kind();
       body += "\"}";
       respond(gateway::json_response(is_ready ? 200 : 503, std::move(body)));
       return;
     }
+    if (req.path == "/metrics" && req.method == "GET") {
+      gateway::http_response r;
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = render_prometheus(*metrics, server->counters(), metrics->actors.summary(), read_process_stats(uptime));
+      respond(std::move(r));
+      return;
+    }
+    if (req.path == "/debug/actors" && req.method == "GET" && cfg.debug_endpoints) {
+      respond(gateway::json_response(200, render_actor_summary_json(metrics->actors.summary())));
+      return;
+    }
     respond(gateway::json_response(404, not_found_body(req.path)));
   };
 
-  gateway::http_server server(options, on_sync, on_http);
+  server = std::make_unique<gateway::http_server>(options, on_sync, on_http);
   std::uint16_t port = 0;
   try {
-    port = server.start();
+    port = server->start();
   } catch (const std::exception& e) {
     log::error("server", "cannot listen", {{"host", cfg.host}, {"port", static_cast<unsigned>(cfg.port)},
                                            {"error", e.what()}});
@@ -135,27 +167,45 @@ int run_server(const config& cfg) {
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
-  log::info("server", "shutting down", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  log::info("server", "shutting down", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"},
+                                        {"deadline_ms", cfg.shutdown_deadline_ms}});
   ready = false;
 
-  // Stop taking connections, let peers go, then wait until every write queued so far
-  // is committed: the storage writer flushes before it answers a read.
-  server.stop_accepting();
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Whatever happens below, the process ends by the deadline. Content is
+  // acknowledged only after its commit, so stopping early loses nothing acknowledged.
+  const auto deadline = steady::now() + std::chrono::milliseconds(cfg.shutdown_deadline_ms);
+  std::atomic<bool> flushed{false};
+  std::thread watchdog([deadline, &flushed] {
+    std::this_thread::sleep_until(deadline + std::chrono::milliseconds(250));
+    log::error("server", "shutdown deadline passed; exiting now", {{"storage_flushed", flushed.load()}});
+    std::_Exit(flushed ? 0 : 1);
+  });
+  watchdog.detach();
+
+  // 1. No new connections; open ones get a 1001 close once their queued frames are out.
+  server->stop_accepting();
+  const auto phase = [&](double share) {
+    return std::min(deadline, steady::now() + std::chrono::duration_cast<steady::duration>(
+                                                  (deadline - steady::now()) * share));
+  };
+  wait_until(phase(0.25), [&] { return metrics->actors.count("peer") == 0; });
+  // 2. CoValue actors stop; a write they asked for is already in the writer's mailbox.
+  caf::anon_send_exit(manager, caf::exit_reason::user_shutdown);
+  wait_until(phase(0.5), [&] { return metrics->actors.count("covalue") + metrics->actors.count("sync_manager") == 0; });
+  // 3. The writer commits everything queued before this read (it flushes before reads).
   {
     caf::scoped_actor self{system};
-    self->request(storage, std::chrono::seconds(10), known_query{"co_zshutdown"})
-        .receive([](known_reply&) {},
-                 [](caf::error& err) { log::error("server", "storage did not flush before shutdown", {}); });
+    self->request(storage, deadline - steady::now(), known_query{"co_zshutdown"})
+        .receive([&](known_reply&) { flushed = true; },
+                 [](caf::error&) { log::error("server", "storage did not flush before shutdown", {}); });
   }
-  server.stop();
-  // The manager takes its CoValue actors down with it; peers ended with their sockets.
-  caf::anon_send_exit(manager, caf::exit_reason::user_shutdown);
+  server->stop();
   caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
-  log::debug("server", "waiting for actors", {{"running", static_cast<unsigned long>(system.registry().running())}});
+  if (inspector) caf::anon_send_exit(inspector, caf::exit_reason::user_shutdown);
+  llm.reset();
   system.await_all_actors_done();
-  log::info("server", "stopped", {});
-  return 0;
+  log::info("server", "stopped", {{"storage_flushed", flushed.load()}});
+  return flushed ? 0 : 1;
 }
 
 }  // namespace moai::actors

@@ -17,6 +17,7 @@ struct storage_state {
   sync_metrics* metrics = nullptr;
   std::vector<pending_write> pending;
   bool flush_scheduled = false;
+  std::shared_ptr<actor_probe> probe;
   static inline const char* name = "storage_writer";
 };
 
@@ -33,17 +34,19 @@ void flush(storage_pointer self) {
   bool ok = true;
   try {
     std::size_t skipped = st.store->write(writes);
-    if (skipped) log::error("storage", "batches skipped: they would leave a gap", {{"count", skipped}});
+    if (skipped) log::error(actor_origin(self), "batches skipped: they would leave a gap", {{"count", skipped}});
   } catch (const std::exception& e) {
     ok = false;
     st.metrics->storage_failures++;
-    log::error("storage", "write failed; nothing of this batch was stored", {{"error", e.what()}, {"writes", writes.size()}});
+    log::error(actor_origin(self), "write failed; nothing of this batch was stored", {{"error", e.what()}, {"writes", writes.size()}});
   }
-  auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
+  st.metrics->storage_write_latency.observe(
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()));
   st.metrics->storage_batches++;
   st.metrics->storage_writes += writes.size();
-  log::trace("storage", "batch committed", {{"writes", writes.size()}, {"us", static_cast<long long>(micros)}});
+  log::trace(actor_origin(self), "batch committed", {{"writes", writes.size()}, {"us", static_cast<long long>(micros)}});
   for (auto& p : st.pending) p.promise.deliver(write_ack{ok});
   st.pending.clear();
 }
@@ -52,8 +55,16 @@ storage_actor::behavior_type storage_writer(storage_pointer self, std::shared_pt
                                             sync_metrics* metrics) {
   self->state.store = std::move(store);
   self->state.metrics = metrics;
+  self->state.probe = metrics->actors.enroll(storage_state::name, self->id());
+  // On shutdown, what is queued is still committed: it was verified, and a
+  // restart would otherwise ask clients for it again.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    flush(self);
+    self->quit(msg.reason);
+  });
   return {
       [=](write_request& req) -> caf::result<write_ack> {
+        note_message(self, *self->state.probe);
         auto promise = self->make_response_promise<write_ack>();
         self->state.pending.push_back({std::move(req.write), promise});
         // A flush message queued behind everything already in the mailbox: all
@@ -64,25 +75,30 @@ storage_actor::behavior_type storage_writer(storage_pointer self, std::shared_pt
         }
         return promise;
       },
-      [=](flush_atom) { flush(self); },
+      [=](flush_atom) {
+        note_message(self, *self->state.probe);
+        flush(self);
+      },
       [=](load_request& req) -> load_reply {
+        note_message(self, *self->state.probe);
         flush(self);  // reads see every acknowledged write
         self->state.metrics->storage_loads++;
         try {
           return load_reply{self->state.store->load(req.id), {}};
         } catch (const std::exception& e) {
-          log::error("storage", "read failed", {{"id", req.id}, {"error", e.what()}});
+          log::error(actor_origin(self), "read failed", {{"id", req.id}, {"error", e.what()}});
           return load_reply{std::nullopt, e.what()};
         }
       },
       [=](known_query& req) -> known_reply {
+        note_message(self, *self->state.probe);
         flush(self);
         try {
           auto known = self->state.store->load_known(req.id);
           if (!known) return known_reply{req.id, false, {}};
           return known_reply{req.id, true, std::move(*known)};
         } catch (const std::exception& e) {
-          log::error("storage", "read failed", {{"id", req.id}, {"error", e.what()}});
+          log::error(actor_origin(self), "read failed", {{"id", req.id}, {"error", e.what()}});
           return known_reply{req.id, false, {}};
         }
       },

@@ -1,6 +1,8 @@
 #include "actors/sync_manager.hpp"
 
+#include <algorithm>
 #include <unordered_map>
+#include <vector>
 
 #include "config/log.hpp"
 
@@ -9,7 +11,8 @@ namespace {
 
 struct routed_covalue {
   covalue_actor actor;
-  std::uint64_t forwarded = 0;  // messages routed to it (retire handshake)
+  std::uint64_t forwarded = 0;    // messages routed to it (retire handshake)
+  std::uint64_t last_routed = 0;  // the manager's routing clock when last used
 };
 
 struct manager_state {
@@ -19,6 +22,9 @@ struct manager_state {
   std::unordered_map<std::string, routed_covalue> covalues;
   std::unordered_map<caf::actor_id, std::string> by_actor;
   manager_stats stats;
+  std::uint64_t clock = 0;
+  bool eviction_scheduled = false;
+  std::shared_ptr<actor_probe> probe;
   static inline const char* name = "sync_manager";
 };
 
@@ -36,8 +42,31 @@ routed_covalue& route(self_ptr self, const std::string& id) {
     st.stats.covalues_spawned++;
   }
   it->second.forwarded++;
+  it->second.last_routed = ++st.clock;
   st.stats.messages_routed++;
+  if (st.covalues.size() > st.options.max_in_memory && !st.eviction_scheduled) {
+    st.eviction_scheduled = true;
+    self->send(self, evict_atom::value);
+  }
   return it->second;
+}
+
+// Over the limit: ask the least recently used CoValues, down to 90 % of it, to
+// retire if idle. Busy ones stay; the check repeats every second while over.
+void evict(self_ptr self) {
+  auto& st = self->state;
+  st.eviction_scheduled = false;
+  const std::size_t limit = st.options.max_in_memory;
+  if (st.covalues.size() <= limit) return;
+  const std::size_t excess = st.covalues.size() - limit * 9 / 10;
+  std::vector<std::pair<std::uint64_t, const routed_covalue*>> by_age;
+  by_age.reserve(st.covalues.size());
+  for (const auto& [id, cv] : st.covalues) by_age.emplace_back(cv.last_routed, &cv);
+  std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(excess - 1), by_age.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (std::size_t i = 0; i < excess; ++i) self->send(by_age[i].second->actor, evict_atom::value);
+  st.eviction_scheduled = true;
+  self->delayed_send(self, std::chrono::seconds(1), evict_atom::value);
 }
 
 }  // namespace
@@ -49,6 +78,7 @@ sync_manager_actor spawn_sync_manager(caf::actor_system& system, storage_actor s
     self->state.storage = std::move(storage);
     self->state.metrics = metrics;
     self->state.options = options;
+    self->state.probe = metrics->actors.enroll(manager_state::name, self->id());
     // A CoValue actor that died (e.g. an unexpected exception) is forgotten, so the
     // next message about it spawns a fresh one that reloads from storage.
     self->set_down_handler([=](caf::down_msg& down) {
@@ -56,7 +86,7 @@ sync_manager_actor spawn_sync_manager(caf::actor_system& system, storage_actor s
       auto it = st.by_actor.find(down.source.id());
       if (it == st.by_actor.end()) return;
       if (down.reason) {
-        log::error("sync_manager", "CoValue actor failed; it will be reloaded on demand",
+        log::error(actor_origin(self), "CoValue actor failed; it will be reloaded on demand",
                    {{"id", it->second}, {"reason", self->system().render(down.reason)}});
       }
       auto cv = st.covalues.find(it->second);
@@ -70,17 +100,21 @@ sync_manager_actor spawn_sync_manager(caf::actor_system& system, storage_actor s
     });
     return {
         [=](from_peer& msg) {
+          note_message(self, *self->state.probe);
           if (std::holds_alternative<protocol::done_message>(msg.message)) return;
           auto& target = route(self, protocol::message_id(msg.message));
           self->send(target.actor, std::move(msg));
         },
         [=](availability_query& q) -> caf::delegated<availability> {
+          note_message(self, *self->state.probe);
           return self->delegate(route(self, q.id).actor, std::move(q));
         },
         [=](dependency_push& q) -> caf::delegated<push_done> {
+          note_message(self, *self->state.probe);
           return self->delegate(route(self, q.id).actor, std::move(q));
         },
         [=](known_query& q) -> caf::delegated<known_reply> {
+          note_message(self, *self->state.probe);
           auto it = self->state.covalues.find(q.id);
           if (it != self->state.covalues.end()) {
             it->second.forwarded++;
@@ -89,9 +123,11 @@ sync_manager_actor spawn_sync_manager(caf::actor_system& system, storage_actor s
           return self->delegate(self->state.storage, std::move(q));
         },
         [=](snapshot_query& q) -> caf::delegated<snapshot_reply> {
+          note_message(self, *self->state.probe);
           return self->delegate(route(self, q.id).actor, std::move(q));
         },
         [=](retire_request& r) {
+          note_message(self, *self->state.probe);
           auto& st = self->state;
           auto it = st.covalues.find(r.id);
           if (it == st.covalues.end()) return;
@@ -104,7 +140,12 @@ sync_manager_actor spawn_sync_manager(caf::actor_system& system, storage_actor s
           }
           self->send(actor, retire_decision{granted});
         },
+        [=](evict_atom) {
+          note_message(self, *self->state.probe);
+          evict(self);
+        },
         [=](stats_query) -> manager_stats {
+          note_message(self, *self->state.probe);
           auto s = self->state.stats;
           s.covalues_in_memory = self->state.covalues.size();
           return s;

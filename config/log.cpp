@@ -96,12 +96,19 @@ void configure(level min_level, format fmt) {
 
 bool enabled(level l) { return static_cast<int>(l) >= g_level.load(std::memory_order_relaxed); }
 
-std::string render(level l, std::string_view component, std::string_view message, fields fs, format fmt) {
+std::string render(level l, const origin& o, std::string_view message, fields fs, format fmt) {
+  const std::string_view component = o.component;
+  const std::string actor_id = o.actor_id ? std::to_string(o.actor_id) : std::string();
   std::string out;
   out.reserve(160);
   if (fmt == format::json) {
     out.append("{\"ts\":\"").append(timestamp()).append("\",\"level\":\"").append(level_name(l)).append("\",\"component\":");
     protocol::append_json_string(out, component);
+    if (o.actor_id) {
+      out.append(",\"actor\":");
+      protocol::append_json_string(out, component);
+      out.append(",\"actor_id\":").append(actor_id);
+    }
     out.append(",\"msg\":");
     protocol::append_json_string(out, message);
     for (const auto& f : fs) {
@@ -114,6 +121,7 @@ std::string render(level l, std::string_view component, std::string_view message
   } else if (fmt == format::logfmt) {
     out.append("ts=").append(timestamp()).append(" level=").append(level_name(l)).append(" component=");
     out.append(component);
+    if (o.actor_id) out.append(" actor=").append(component).append(" actor_id=").append(actor_id);
     out.append(" msg=");
     protocol::append_json_string(out, message);
     for (const auto& f : fs) {
@@ -123,7 +131,9 @@ std::string render(level l, std::string_view component, std::string_view message
       append_value(out, f, f.type == field::kind::text && needs_quotes(f.text));
     }
   } else {
-    out.append(timestamp()).append(" ").append(level_name(l)).append(" [").append(component).append("] ");
+    out.append(timestamp()).append(" ").append(level_name(l)).append(" [").append(component);
+    if (o.actor_id) out.append("#").append(actor_id);
+    out.append("] ");
     out.append(message);
     for (const auto& f : fs) {
       out.push_back(' ');
@@ -136,8 +146,8 @@ std::string render(level l, std::string_view component, std::string_view message
   return out;
 }
 
-void write(level l, std::string_view component, std::string_view message, fields f) {
-  std::string line = render(l, component, message, f, static_cast<format>(g_format.load(std::memory_order_relaxed)));
+void write(level l, const origin& o, std::string_view message, fields f) {
+  std::string line = render(l, o, message, f, static_cast<format>(g_format.load(std::memory_order_relaxed)));
   std::lock_guard<std::mutex> lock(g_write_mutex);
   std::fwrite(line.data(), 1, line.size(), stderr);
 }

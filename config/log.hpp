@@ -44,15 +44,27 @@ struct field {
 
 using fields = std::initializer_list<field>;
 
-void write(level l, std::string_view component, std::string_view message, fields f = {});
+// Where a line comes from: a component name, and for lines written by an actor its
+// CAF actor id too, so a line can be tied to the actor's inspection record.
+struct origin {
+  origin(std::string_view c) : component(c) {}
+  origin(const char* c) : component(c) {}
+  origin(std::string_view kind, std::uint64_t id) : component(kind), actor_id(id) {}
 
-inline void trace(std::string_view c, std::string_view m, fields f = {}) { if (enabled(level::trace)) write(level::trace, c, m, f); }
-inline void debug(std::string_view c, std::string_view m, fields f = {}) { if (enabled(level::debug)) write(level::debug, c, m, f); }
-inline void info(std::string_view c, std::string_view m, fields f = {}) { if (enabled(level::info)) write(level::info, c, m, f); }
-inline void warn(std::string_view c, std::string_view m, fields f = {}) { if (enabled(level::warn)) write(level::warn, c, m, f); }
-inline void error(std::string_view c, std::string_view m, fields f = {}) { if (enabled(level::error)) write(level::error, c, m, f); }
+  std::string_view component;
+  std::uint64_t actor_id = 0;  // 0: not an actor
+};
 
-// Renders one line without writing it (tests and the inspection endpoint use this).
-std::string render(level l, std::string_view component, std::string_view message, fields f, format fmt);
+void write(level l, const origin& o, std::string_view message, fields f = {});
+
+inline void trace(const origin& o, std::string_view m, fields f = {}) { if (enabled(level::trace)) write(level::trace, o, m, f); }
+inline void debug(const origin& o, std::string_view m, fields f = {}) { if (enabled(level::debug)) write(level::debug, o, m, f); }
+inline void info(const origin& o, std::string_view m, fields f = {}) { if (enabled(level::info)) write(level::info, o, m, f); }
+inline void warn(const origin& o, std::string_view m, fields f = {}) { if (enabled(level::warn)) write(level::warn, o, m, f); }
+inline void error(const origin& o, std::string_view m, fields f = {}) { if (enabled(level::error)) write(level::error, o, m, f); }
+
+// Renders one line without writing it (tests use this). Lines from actors carry
+// "actor" (the kind) and "actor_id" after the component.
+std::string render(level l, const origin& o, std::string_view message, fields f, format fmt);
 
 }  // namespace moai::log

@@ -130,10 +130,51 @@ BOOST_AUTO_TEST_CASE(bad_values_name_key_and_source) {
   BOOST_TEST(e.find("/nonexistent/moai.toml") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(operations_keys) {
+  std::string file = write_toml(
+      "[log]\ndebug_endpoints = true\ninspect_interval_ms = 5000\n[limits]\nmax_peer_queue_bytes = 100000\n"
+      "[runtime]\nshutdown_deadline_ms = 3000\n");
+  config c = load_config({"--config", file, "--max-covalues-in-memory", "64"}, {{"MOAI_DEBUG_ENDPOINTS", "false"}});
+  BOOST_TEST(c.debug_endpoints == false);  // env over file
+  BOOST_TEST(c.inspect_interval_ms == 5000u);
+  BOOST_TEST(c.max_peer_queue_bytes == 100000u);
+  BOOST_TEST(c.shutdown_deadline_ms == 3000u);
+  BOOST_TEST(c.max_covalues_in_memory == 64u);
+  c = load_config({"--config", file}, {});
+  BOOST_TEST(c.debug_endpoints == true);
+  std::remove(file.c_str());
+
+  std::string e = error_of({"--debug-endpoints", "maybe"}, {});
+  BOOST_TEST(e.find("log.debug_endpoints") != std::string::npos);
+  BOOST_TEST(e.find("true or false") != std::string::npos);
+  e = error_of({}, {{"MOAI_MAX_PEER_QUEUE_BYTES", "10"}});
+  BOOST_TEST(e.find("limits.max_peer_queue_bytes") != std::string::npos);
+  BOOST_TEST(e.find("env MOAI_MAX_PEER_QUEUE_BYTES") != std::string::npos);
+  e = error_of({}, {{"LLM_RATE_LIMIT_PER_MINUTE", "-1"}});
+  BOOST_TEST(e.find("llm.rate_limit_per_minute") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(log_lines_name_their_actor) {
+  std::string json = log::render(log::level::warn, log::origin("covalue", 42), "content rejected",
+                                 {{"id", "co_zX"}, {"n", 3}}, log::format::json);
+  BOOST_TEST(json.find("\"component\":\"covalue\",\"actor\":\"covalue\",\"actor_id\":42,\"msg\":\"content rejected\"") !=
+             std::string::npos, json);
+  BOOST_TEST(json.find("\"id\":\"co_zX\",\"n\":3}") != std::string::npos, json);
+  std::string logfmt = log::render(log::level::info, log::origin("peer", 7), "connected", {{"remote", "1.2.3.4:5"}},
+                                   log::format::logfmt);
+  BOOST_TEST(logfmt.find("component=peer actor=peer actor_id=7 msg=\"connected\" remote=1.2.3.4:5") !=
+             std::string::npos, logfmt);
+  std::string text = log::render(log::level::info, "server", "listening", {}, log::format::text);
+  BOOST_TEST(text.find("[server] listening") != std::string::npos, text);
+  BOOST_TEST(text.find("actor") == std::string::npos, text);
+}
+
 BOOST_AUTO_TEST_CASE(reference_lists_every_key) {
   std::string ref = config_reference();
   for (const char* needle : {"--port", "PORT", "DB_PATH", "PEER_STORAGE", "PEER_MODE", "PEER_ID", "PEER_SECRET",
-                             "PEER_MOAI", "RED_PILL_API_KEY", "LLM_UPSTREAM_URL", "MOAI_LOG_FORMAT"}) {
+                             "PEER_MOAI", "RED_PILL_API_KEY", "LLM_UPSTREAM_URL", "MOAI_LOG_FORMAT",
+                             "AGENT_API_TOKEN", "LLM_PROXY_TOKEN", "MOAI_SHUTDOWN_DEADLINE_MS",
+                             "MOAI_MAX_PEER_QUEUE_BYTES", "MOAI_DEBUG_ENDPOINTS"}) {
     BOOST_TEST(ref.find(needle) != std::string::npos, needle);
   }
 }
