@@ -14,7 +14,6 @@ COPY config ./config
 COPY storage ./storage
 COPY gateway ./gateway
 COPY actors ./actors
-COPY test ./test
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DMOAI_BUILD_TESTS=OFF \
     && cmake --build build -j"$(nproc)" --target moai
 
@@ -28,6 +27,7 @@ COPY --from=build /src/build/moai /usr/local/bin/moai
 USER moai
 WORKDIR /data
 VOLUME /data
+# Configure with environment variables, or mount a TOML file and set MOAI_CONFIG.
 ENV DB_PATH=/data/sync.db PORT=4201
 EXPOSE 4201
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \

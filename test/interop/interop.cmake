@@ -13,3 +13,12 @@ foreach(case_file ${MOAI_INTEROP_CASES})
            COMMAND ${NODE_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/run.mjs ${case} --moai ${MOAI_BINARY})
   set_tests_properties(interop.${case} PROPERTIES LABELS interop TIMEOUT 180)
 endforeach()
+
+# Operations cases (health, metrics, shutdown, limits) use the same runner.
+file(GLOB MOAI_OPS_CASES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/../ops/*.mjs)
+foreach(case_file ${MOAI_OPS_CASES})
+  get_filename_component(case ${case_file} NAME_WE)
+  add_test(NAME ops.${case}
+           COMMAND ${NODE_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/run.mjs ops/${case} --moai ${MOAI_BINARY})
+  set_tests_properties(ops.${case} PROPERTIES LABELS ops TIMEOUT 180)
+endforeach()

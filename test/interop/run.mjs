@@ -2,16 +2,18 @@
 //   node run.mjs <case> --moai path/to/moai
 //   node run.mjs <case> --reference
 //   node run.mjs --list
+// A case is a file in cases/, or "ops/<name>" for the operations cases in test/ops/.
 import { readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { log, tempDir } from "./lib/harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const cases = readdirSync(join(here, "cases"))
-  .filter((f) => f.endsWith(".mjs"))
-  .map((f) => f.slice(0, -4))
-  .sort();
+const caseFiles = new Map();
+for (const [prefix, dir] of [["", join(here, "cases")], ["ops/", join(here, "..", "ops")]]) {
+  for (const f of readdirSync(dir).filter((f) => f.endsWith(".mjs"))) caseFiles.set(prefix + f.slice(0, -4), join(dir, f));
+}
+const cases = [...caseFiles.keys()].sort();
 
 const args = process.argv.slice(2);
 if (args.includes("--list")) {
@@ -40,7 +42,7 @@ const timeoutMs = Number(process.env.MOAI_INTEROP_TIMEOUT_MS ?? 120000);
 let failed = false;
 const started = Date.now();
 try {
-  const mod = await import(join(here, "cases", `${name}.mjs`));
+  const mod = await import(caseFiles.get(name));
   await Promise.race([
     mod.run(ctx),
     new Promise((_, reject) => setTimeout(() => reject(new Error(`case timed out after ${timeoutMs} ms`)), timeoutMs)),

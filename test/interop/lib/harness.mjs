@@ -113,14 +113,27 @@ export async function startServer(ctx, { dbPath, args = [], port } = {}) {
   return server;
 }
 
-function wsPeer(url, id = "server") {
-  return createWebSocketPeer({ id, websocket: new WebSocket(url), role: "server" });
+// `onMessage(msg)` sees every sync message the server sends (for tests that check acks).
+function wsPeer(url, id = "server", onMessage) {
+  const websocket = new WebSocket(url);
+  if (onMessage) {
+    websocket.on("message", (data) => {
+      for (const line of data.toString().split("\n")) {
+        if (line) onMessage(JSON.parse(line));
+      }
+    });
+  }
+  return createWebSocketPeer({ id, websocket, role: "server" });
 }
 
 // A client with a new account, connected to `url` (no local storage, like a fresh browser).
-export async function newClient(ctx, url, name) {
+export async function newClient(ctx, url, name, { onMessage } = {}) {
   const crypto = await getCrypto();
-  const created = await LocalNode.withNewlyCreatedAccount({ creationProps: { name }, peers: [wsPeer(url)], crypto });
+  const created = await LocalNode.withNewlyCreatedAccount({
+    creationProps: { name },
+    peers: [wsPeer(url, "server", onMessage)],
+    crypto,
+  });
   const client = { name, ...created, crypto };
   ctx.nodes.push(created.node);
   return client;
