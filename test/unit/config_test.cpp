@@ -154,6 +154,14 @@ BOOST_AUTO_TEST_CASE(operations_keys) {
   BOOST_TEST(e.find("llm.rate_limit_per_minute") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(example_file_is_valid) {
+  config_sources sources;
+  config c = load_config({"--config", std::string(MOAI_VECTORS_DIR) + "/../../scripts/moai.example.toml"}, {}, &sources);
+  BOOST_TEST(c.port == 4201);
+  BOOST_TEST(c.max_peer_queue_bytes == 67108864u);
+  BOOST_TEST(sources["limits.max_peer_queue_bytes"].find("moai.example.toml") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(log_lines_name_their_actor) {
   std::string json = log::render(log::level::warn, log::origin("covalue", 42), "content rejected",
                                  {{"id", "co_zX"}, {"n", 3}}, log::format::json);
