@@ -1,9 +1,8 @@
 #include "actors/inspection.hpp"
 
 #include <algorithm>
-#include <cmath>
-
 #include <caf/all.hpp>
+#include <cmath>
 
 #include "protocol/json_number.hpp"
 #include "protocol/json_text.hpp"

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <caf/fwd.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -16,8 +17,6 @@
 #include <string>
 #include <type_traits>
 #include <vector>
-
-#include <caf/fwd.hpp>
 
 #include "config/log.hpp"
 

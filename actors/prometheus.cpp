@@ -61,7 +61,9 @@ class exposition {
   std::string out_;
 };
 
-double load(const std::atomic<std::uint64_t>& a) { return static_cast<double>(a.load(std::memory_order_relaxed)); }
+double load(const std::atomic<std::uint64_t>& a) {
+  return static_cast<double>(a.load(std::memory_order_relaxed));
+}
 
 }  // namespace
 

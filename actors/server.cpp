@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include "actors/agent_gateway.hpp"
+#include "actors/agent_node.hpp"
 #include "actors/llm_gateway.hpp"
 #include "actors/peer_actor.hpp"
 #include "actors/prometheus.hpp"
@@ -15,7 +17,9 @@
 #include "actors/sync_manager.hpp"
 #include "config/log.hpp"
 #include "gateway/http_server.hpp"
+#include "gateway/upstream_connection.hpp"
 #include "protocol/crypto.hpp"
+#include "protocol/identity.hpp"
 #include "protocol/json_text.hpp"
 
 #ifndef MOAI_VERSION
@@ -38,6 +42,14 @@ std::string not_found_body(const std::string& path) {
   body.push_back('}');
   return body;
 }
+
+// A /sync connection that is being closed: whatever it still sends is ignored.
+class refused_connection final : public gateway::sync_connection_handler {
+ public:
+  void on_frame(std::string) override {}
+  void on_frame_sent(std::size_t) override {}
+  void on_closed(const std::string&) override {}
+};
 
 // Polls `done` every few milliseconds until it holds or `deadline` passes.
 template <class Predicate>
@@ -62,6 +74,23 @@ int run_server(const config& cfg) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  // The server's own account, if configured (checked before anything starts).
+  std::optional<protocol::agent_identity> identity;
+  if (!cfg.peer_id.empty() || !cfg.peer_secret.empty()) {
+    identity = protocol::parse_identity(cfg.peer_id, cfg.peer_secret);
+    if (!identity || cfg.peer_id.empty()) {
+      log::error("server", "PEER_ID must be an account ID (co_z…) and PEER_SECRET an agent secret "
+                           "(sealerSecret_z…/signerSecret_z…); see moai agent generate", {});
+      return 2;
+    }
+  }
+  const bool agent_mode = cfg.mode == "agent";
+  if (agent_mode && (!identity || cfg.peer_moai.empty())) {
+    log::error("server", "PEER_MODE=agent needs PEER_MOAI (the upstream ws://…/sync) and the account "
+                         "(PEER_ID, PEER_SECRET)", {});
+    return 2;
+  }
 
   std::shared_ptr<storage::covalue_store> store;
   try {
@@ -101,11 +130,49 @@ int run_server(const config& cfg) {
 
   peer_options peer_opts;
   peer_opts.max_queued_bytes = cfg.max_peer_queue_bytes;
-  auto on_sync = [&system, manager, &metrics, &ready, peer_opts](std::shared_ptr<gateway::sync_connection> connection)
+  auto on_sync = [&system, manager, &metrics, &ready, peer_opts, agent_mode](
+                     std::shared_ptr<gateway::sync_connection> connection)
       -> std::shared_ptr<gateway::sync_connection_handler> {
     if (!ready) return nullptr;
+    if (agent_mode) {
+      connection->close(1008, "this moai runs in agent mode and does not serve /sync");
+      return std::make_shared<refused_connection>();
+    }
     return accept_peer(system, std::move(connection), manager, metrics.get(), peer_opts);
   };
+  // The server's account: an in-process peer of the sync manager, or in agent mode a
+  // client of the upstream moai.
+  std::optional<agent_node_actor> node;
+  std::unique_ptr<gateway::upstream_connection> upstream;
+  if (identity) {
+    agent_link link;
+    agent_node_options node_opts;
+    node_opts.load_timeout = node_opts.ack_timeout = std::chrono::milliseconds(cfg.agent_load_timeout_ms);
+    auto node_slot = std::make_shared<agent_node_actor>();
+    if (agent_mode) {
+      gateway::upstream_handlers handlers;
+      handlers.on_connected = [node_slot] { caf::anon_send(*node_slot, upstream_connected{}); };
+      handlers.on_frame = [node_slot](std::string frame) { caf::anon_send(*node_slot, incoming_frame{std::move(frame)}); };
+      handlers.on_disconnected = [node_slot](const std::string& reason) {
+        caf::anon_send(*node_slot, connection_closed{reason});
+      };
+      try {
+        gateway::upstream_options upstream_opts;
+        upstream_opts.url = cfg.peer_moai;
+        upstream = std::make_unique<gateway::upstream_connection>(upstream_opts, std::move(handlers));
+      } catch (const std::exception& e) {
+        log::error("server", "invalid PEER_MOAI", {{"error", e.what()}});
+        return 2;
+      }
+      link.send_frame = [connection = upstream.get()](std::string frame) { connection->send_frame(std::move(frame)); };
+    } else {
+      link.manager = manager;
+    }
+    *node_slot = spawn_agent_node(system, *identity, link, node_opts, metrics.get());
+    node = *node_slot;
+    if (upstream) upstream->start();
+  }
+  auto agent = make_agent_gateway(system, cfg, node, metrics.get());
   std::unique_ptr<gateway::http_server> server;
   auto llm = make_llm_gateway(system, cfg);
   auto on_http = [&](gateway::http_request&& req, gateway::responder plain_respond) {
@@ -121,6 +188,10 @@ int run_server(const config& cfg) {
     }
     if (req.path == "/api/v0/llm/chat") {
       llm->handle(std::move(req), std::move(respond));
+      return;
+    }
+    if (agent_gateway::serves(req.path)) {
+      agent->handle(std::move(req), std::move(respond));
       return;
     }
     const double uptime = std::chrono::duration<double>(steady::now() - started).count();
@@ -190,6 +261,9 @@ int run_server(const config& cfg) {
   };
   wait_until(phase(0.25), [&] { return metrics->actors.count("peer") == 0; });
   // 2. CoValue actors stop; a write they asked for is already in the writer's mailbox.
+  agent.reset();
+  if (upstream) upstream->stop();
+  if (node) caf::anon_send_exit(*node, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(manager, caf::exit_reason::user_shutdown);
   wait_until(phase(0.5), [&] { return metrics->actors.count("covalue") + metrics->actors.count("sync_manager") == 0; });
   // 3. The writer commits everything queued before this read (it flushes before reads).

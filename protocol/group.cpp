@@ -58,6 +58,8 @@ struct group_tx {
   std::uint64_t made_at;
   std::size_t order;  // processing order: sessions as held, transactions by index
   const transaction* tx;
+  const std::string* session_id;
+  std::uint32_t tx_index;
 };
 
 std::string value_text(const json_value& v) {
@@ -132,7 +134,10 @@ group_view group_view::evaluate(const covalue_state& group, const parent_lookup&
   std::vector<group_tx> txs;
   std::size_t order = 0;
   for (const auto& log : group.sessions()) {
-    for (const auto& tx : log.transactions()) txs.push_back({session_author(log.id()), tx.made_at, order++, &tx});
+    std::uint32_t index = 0;
+    for (const auto& tx : log.transactions()) {
+      txs.push_back({session_author(log.id()), tx.made_at, order++, &tx, &log.id(), index++});
+    }
   }
   std::stable_sort(txs.begin(), txs.end(), [](const group_tx& a, const group_tx& b) {
     return a.made_at != b.made_at ? a.made_at < b.made_at : a.order < b.order;
@@ -141,17 +146,25 @@ group_view group_view::evaluate(const covalue_state& group, const parent_lookup&
   member_roles roles;
   std::map<std::string, std::string, std::less<>> write_only_keys;  // member → key ID
   std::set<std::string, std::less<>> write_keys;
+  const group_tx* current = nullptr;
   auto accept = [&](const std::string& key, std::string value, std::uint64_t made_at) {
     auto& list = view.changes_[key];
     auto pos = list.end();
     while (pos != list.begin() && std::prev(pos)->made_at > made_at) --pos;
-    list.insert(pos, change{made_at, std::move(value)});
+    list.insert(pos, change{made_at, std::move(value), *current->session_id, current->tx_index});
+    view.valid_.push_back({*current->session_id, current->tx_index});
   };
 
   for (const auto& gtx : txs) {
+    current = &gtx;
     const std::string author(gtx.author);
     const auto transactor_role = roles.at_time(author, gtx.made_at, lookup);
-    if (gtx.tx->is_private) continue;  // groups take no private transactions (accounts' are irrelevant here)
+    if (gtx.tx->is_private) {
+      // Groups take no private transactions; accounts take them from admins. Their
+      // content stays out of changes_: key resolution reads accounts without them.
+      if (view.is_account_ && transactor_role == "admin") view.valid_.push_back({*gtx.session_id, gtx.tx_index});
+      continue;
+    }
     auto content = read_trusting_content(*gtx.tx);
     if (!content) continue;
     json_document changes;
@@ -264,6 +277,11 @@ group_view group_view::evaluate(const covalue_state& group, const parent_lookup&
   return view;
 }
 
+const group_view::change* group_view::last_change(std::string_view key) const {
+  auto it = changes_.find(key);
+  return it == changes_.end() || it->second.empty() ? nullptr : &it->second.back();
+}
+
 const std::string* group_view::get(std::string_view key, std::optional<std::uint64_t> time) const {
   auto it = changes_.find(key);
   return it == changes_.end() ? nullptr : value_at(it->second, time);
@@ -288,6 +306,7 @@ std::optional<std::string> group_view::role_of(std::string_view member, std::opt
                                                const parent_lookup& lookup, int depth) const {
   // Parent chains are acyclic by construction; the bound guards lookups that are not.
   constexpr int kMaxParentDepth = 32;
+  if (is_account_ && member == id_) return std::string("admin");  // RawAccount.roleOfInternal
   std::optional<std::string> role;
   if (const std::string* here = get(member, time); here && *here != "revoked") role = *here;
   for (const auto& [parent_id, mapping] : parents(time)) {

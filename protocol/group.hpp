@@ -25,6 +25,16 @@ class group_view {
   struct change {
     std::uint64_t made_at = 0;
     std::string value;  // the JSON string's text, or compact JSON for other values
+    // The transaction that made it (cojson's lastEditAt: the author and the nonce
+    // material of a sealed key revelation come from it).
+    std::string session_id;
+    std::uint32_t tx_index = 0;
+  };
+
+  // A transaction of the group, by session and index.
+  struct tx_ref {
+    std::string session_id;
+    std::uint32_t tx_index = 0;
   };
 
   // Evaluates a ruleset-group CoValue (group or account).
@@ -41,6 +51,13 @@ class group_view {
   // Parent groups extended at `time`, with their mapping ("extend" or a role).
   std::vector<std::pair<std::string, std::string>> parents(std::optional<std::uint64_t> time = std::nullopt) const;
   const std::map<std::string, std::vector<change>, std::less<>>& changes() const { return changes_; }
+  // The latest valid change of `key` (cojson's lastEditAt), nullptr when there is none.
+  const change* last_change(std::string_view key) const;
+  // Every valid transaction in cojson's validation order (madeAt, then processing order):
+  // what a reader of the group's own content (as a CoMap) takes into account. Accounts
+  // also accept private transactions by admins (permissions.ts), which `changes()` leaves
+  // out because key resolution reads accounts without them.
+  const std::vector<tx_ref>& valid_transactions() const { return valid_; }
 
  private:
   std::optional<std::string> role_of(std::string_view member, std::optional<std::uint64_t> time,
@@ -49,6 +66,7 @@ class group_view {
   std::string id_;
   bool is_account_ = false;
   std::map<std::string, std::vector<change>, std::less<>> changes_;
+  std::vector<tx_ref> valid_;
 };
 
 // The author of a session: its account or agent ID (the part before "_session").

@@ -1,5 +1,7 @@
 #include "protocol/header.hpp"
 
+#include <cstdio>
+
 #include "protocol/blake3_hash.hpp"
 #include "protocol/ids.hpp"
 #include "protocol/json_text.hpp"
@@ -176,6 +178,87 @@ std::optional<covalue_header> parse_header(const json_value& v, std::string& err
 
 std::string covalue_id_of(const covalue_header& header) {
   return covalue_id_from_digest(blake3(header.json));
+}
+
+namespace {
+
+std::optional<covalue_header> header_from_text(const std::string& text) {
+  json_document doc;
+  std::string error;
+  if (!parse_json(text, doc, error)) return std::nullopt;
+  return parse_header(doc, error);
+}
+
+bool is_json_object_or_null(std::string_view text) {
+  json_document doc;
+  std::string error;
+  return parse_json(text, doc, error) && (doc.IsObject() || doc.IsNull());
+}
+
+}  // namespace
+
+std::optional<covalue_header> make_owned_header(std::string_view type, std::string_view group_id,
+                                                std::string_view created_at, std::string_view uniqueness,
+                                                std::string_view meta_json) {
+  if (!is_json_object_or_null(meta_json)) return std::nullopt;
+  std::string text = "{\"type\":";
+  append_json_string(text, type);
+  text.append(",\"ruleset\":{\"type\":\"ownedByGroup\",\"group\":");
+  append_json_string(text, group_id);
+  text.append("},\"meta\":");
+  text.append(meta_json);
+  text.append(",\"createdAt\":");
+  append_json_string(text, created_at);
+  text.append(",\"uniqueness\":");
+  append_json_string(text, uniqueness);
+  text.push_back('}');
+  return header_from_text(text);
+}
+
+std::optional<covalue_header> make_group_header(std::string_view initial_admin, std::string_view created_at,
+                                                std::string_view uniqueness, std::string_view meta_json) {
+  if (!is_json_object_or_null(meta_json)) return std::nullopt;
+  std::string text = "{\"type\":\"comap\",\"ruleset\":{\"type\":\"group\",\"initialAdmin\":";
+  append_json_string(text, initial_admin);
+  text.append("},\"meta\":");
+  text.append(meta_json);
+  text.append(",\"createdAt\":");
+  append_json_string(text, created_at);
+  text.append(",\"uniqueness\":");
+  append_json_string(text, uniqueness);
+  text.push_back('}');
+  return header_from_text(text);
+}
+
+std::optional<covalue_header> make_account_header(std::string_view agent_id) {
+  std::string text = "{\"type\":\"comap\",\"ruleset\":{\"type\":\"group\",\"initialAdmin\":";
+  append_json_string(text, agent_id);
+  text.append("},\"meta\":{\"type\":\"account\"},\"createdAt\":null,\"uniqueness\":null}");
+  return header_from_text(text);
+}
+
+std::string iso_timestamp(std::uint64_t unix_ms) {
+  // Civil date from days since 1970-01-01 (H. Hinnant's days_from_civil, inverted).
+  const std::int64_t ms = static_cast<std::int64_t>(unix_ms % 1000);
+  const std::int64_t secs = static_cast<std::int64_t>(unix_ms / 1000);
+  std::int64_t days = secs / 86400;
+  const std::int64_t rem = secs % 86400;
+  days += 719468;
+  const std::int64_t era = days / 146097;
+  const std::int64_t doe = days - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  std::int64_t year = yoe + era * 400;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  const std::int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  if (month <= 2) ++year;
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(year),
+                static_cast<long long>(month), static_cast<long long>(day), static_cast<long long>(rem / 3600),
+                static_cast<long long>(rem % 3600 / 60), static_cast<long long>(rem % 60),
+                static_cast<long long>(ms));
+  return buf;
 }
 
 }  // namespace moai::protocol

@@ -6,6 +6,7 @@
 // canonical text is what moai stores and forwards, so every peer re-derives the same ID.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,5 +44,22 @@ std::optional<covalue_header> parse_header(const json_value& v, std::string& err
 
 // "co_z" + base58(BLAKE3(canonical)[0..19]).
 std::string covalue_id_of(const covalue_header& header);
+
+// Headers of the CoValues cojson writers create. `created_at` is an ISO-8601 text as JS
+// Date.toISOString() writes it, `uniqueness` the "z…" string of crypto.createdNowUnique;
+// `meta_json` an object's JSON text or "null". nullopt when an argument is malformed.
+// createMap / createList / createStream: {type, ruleset:{type:"ownedByGroup", group}, meta, createdAt, uniqueness}.
+std::optional<covalue_header> make_owned_header(std::string_view type, std::string_view group_id,
+                                                std::string_view created_at, std::string_view uniqueness,
+                                                std::string_view meta_json = "null");
+// createGroup: {type:"comap", ruleset:{type:"group", initialAdmin}, meta, createdAt, uniqueness}.
+std::optional<covalue_header> make_group_header(std::string_view initial_admin, std::string_view created_at,
+                                                std::string_view uniqueness, std::string_view meta_json = "null");
+// accountHeaderForInitialAgentSecret: {type:"comap", ruleset:{type:"group", initialAdmin:<agent>},
+// meta:{type:"account"}, createdAt:null, uniqueness:null}.
+std::optional<covalue_header> make_account_header(std::string_view agent_id);
+
+// JavaScript's new Date(unix_ms).toISOString(): "2025-01-31T12:34:56.789Z".
+std::string iso_timestamp(std::uint64_t unix_ms);
 
 }  // namespace moai::protocol

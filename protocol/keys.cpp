@@ -133,4 +133,78 @@ key32 group_sealer_secret(std::string_view read_key_secret_text) {
   return blake3(input);
 }
 
+read_key new_random_read_key() {
+  read_key key;
+  random_bytes(key.secret.data(), key.secret.size());
+  std::array<std::uint8_t, 12> id{};
+  random_bytes(id.data(), id.size());
+  key.id = encode_fixed(id, "key_z");
+  return key;
+}
+
+bool is_key_id(std::string_view text) { return decode_prefixed(text, "key_z", 12).has_value(); }
+
+std::string key_for_key_nonce_material(std::string_view encrypted_id, std::string_view encrypting_id) {
+  // stableStringify sorts the members: "encryptedID" < "encryptingID".
+  std::string m = "{\"encryptedID\":";
+  append_json_string(m, encrypted_id);
+  m.append(",\"encryptingID\":");
+  append_json_string(m, encrypting_id);
+  m.push_back('}');
+  return m;
+}
+
+std::string key_secret_json(const key32& secret) {
+  std::string out;
+  append_json_string(out, encode_key_secret(secret));
+  return out;
+}
+
+std::optional<key32> parse_key_secret_json(std::string_view json_text) {
+  // The plaintext is a JSON string literal without escapes (base58 needs none).
+  if (json_text.size() < 2 || json_text.front() != '"' || json_text.back() != '"') return std::nullopt;
+  return decode_key_secret(json_text.substr(1, json_text.size() - 2));
+}
+
+std::string encrypt_key_secret(const read_key& to_encrypt, const read_key& encrypting) {
+  return encrypt_text(encrypting.secret, key_secret_json(to_encrypt.secret),
+                      key_for_key_nonce_material(to_encrypt.id, encrypting.id));
+}
+
+std::optional<key32> decrypt_key_secret(std::string_view encrypted, std::string_view encrypted_id,
+                                        std::string_view encrypting_id, const key32& encrypting_secret) {
+  auto plain = decrypt_text(encrypting_secret, encrypted, key_for_key_nonce_material(encrypted_id, encrypting_id));
+  if (!plain) return std::nullopt;
+  return parse_key_secret_json(*plain);
+}
+
+std::string seal_for_group_text(const key32& to_sealer_public, std::string_view plaintext,
+                                std::string_view nonce_material) {
+  key32 ephemeral{};
+  random_bytes(ephemeral.data(), ephemeral.size());
+  auto shared = x25519_shared(ephemeral, to_sealer_public);
+  if (!shared) return {};
+  const key32 ephemeral_public = x25519_public_key(ephemeral);
+  bytes out(ephemeral_public.begin(), ephemeral_public.end());
+  auto box = secretbox_seal(*shared, nonce_from_material(nonce_material), plaintext);
+  out.insert(out.end(), box.begin(), box.end());
+  return "sealedForGroup_U" + base64url_encode(out);
+}
+
+std::optional<std::string> unseal_for_group_text(const key32& to_sealer_secret, std::string_view sealed,
+                                                 std::string_view nonce_material) {
+  constexpr std::string_view prefix = "sealedForGroup_U";
+  if (!starts_with(sealed, prefix)) return std::nullopt;
+  auto data = base64url_decode(sealed.substr(prefix.size()));
+  if (!data || data->size() < 32) return std::nullopt;
+  key32 ephemeral_public{};
+  std::copy_n(data->begin(), ephemeral_public.size(), ephemeral_public.begin());
+  auto shared = x25519_shared(to_sealer_secret, ephemeral_public);
+  if (!shared) return std::nullopt;
+  bytes box(data->begin() + 32, data->end());
+  auto plain = secretbox_open(*shared, nonce_from_material(nonce_material), box);
+  if (!plain) return std::nullopt;
+  return std::string(as_chars(plain->data(), plain->size()));
+}
+
 }  // namespace moai::protocol

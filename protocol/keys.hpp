@@ -59,4 +59,37 @@ std::optional<std::string> unseal_text(const key32& to_sealer_secret, const key3
 // The group sealer secret derived from a read key secret: BLAKE3("groupSealer" ‖ "keySecret_z…").
 key32 group_sealer_secret(std::string_view read_key_secret_text);
 
+// A symmetric read key: "key_z<b58 12 B>" and its "keySecret_z<b58 32 B>".
+struct read_key {
+  std::string id;
+  key32 secret{};
+
+  std::string secret_text() const { return encode_key_secret(secret); }
+};
+// cojson's newRandomKeySecret (32 secret bytes drawn first, then 12 ID bytes).
+read_key new_random_read_key();
+// "key_z…" with a 12-byte payload.
+bool is_key_id(std::string_view text);
+
+// '{"encryptedID":"<id>","encryptingID":"<id>"}': the nonce material of a key revelation
+// "<encryptedID>_for_<encryptingID>" (rotations and parent groups).
+std::string key_for_key_nonce_material(std::string_view encrypted_id, std::string_view encrypting_id);
+// cojson's encryptKeySecret: encrypt_text of the JSON string of `to_encrypt`'s secret.
+std::string encrypt_key_secret(const read_key& to_encrypt, const read_key& encrypting);
+// cojson's decryptKeySecret; nullopt unless the plaintext is the JSON string of a key secret.
+std::optional<key32> decrypt_key_secret(std::string_view encrypted, std::string_view encrypted_id,
+                                        std::string_view encrypting_id, const key32& encrypting_secret);
+
+// Reads a decrypted or unsealed key revelation: the JSON text "\"keySecret_z…\"".
+std::optional<key32> parse_key_secret_json(std::string_view json_text);
+// The JSON string literal of a key secret, as cojson seals and encrypts it.
+std::string key_secret_json(const key32& secret);
+
+// Anonymous box to a group sealer (cojson sealForGroup): "sealedForGroup_U" +
+// base64url(ephemeral X25519 public key ‖ secretbox(X25519(ephemeral, to), nonce, plaintext)).
+std::string seal_for_group_text(const key32& to_sealer_public, std::string_view plaintext,
+                                std::string_view nonce_material);
+std::optional<std::string> unseal_for_group_text(const key32& to_sealer_secret, std::string_view sealed,
+                                                 std::string_view nonce_material);
+
 }  // namespace moai::protocol

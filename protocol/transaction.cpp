@@ -131,4 +131,18 @@ std::optional<trusting_content> read_trusting_content(const transaction& tx) {
   return content;
 }
 
+std::optional<private_content> read_private_content(const transaction& tx) {
+  if (!tx.is_private) return std::nullopt;
+  json_document doc;
+  std::string error;
+  if (!parse_json(tx.json, doc, error)) return std::nullopt;
+  std::string_view changes, key, meta;
+  if (!get_string(doc, "encryptedChanges", changes) || !get_string(doc, "keyUsed", key)) return std::nullopt;
+  private_content content;
+  content.encrypted_changes = std::string(changes);
+  content.key_used = std::string(key);
+  if (get_string(doc, "meta", meta)) content.encrypted_meta = std::string(meta);
+  return content;
+}
+
 }  // namespace moai::protocol

@@ -36,6 +36,14 @@ struct trusting_content {
 };
 std::optional<trusting_content> read_trusting_content(const transaction& tx);
 
+// The encrypted members of a private transaction, re-read from its canonical text.
+struct private_content {
+  std::string encrypted_changes;
+  std::string key_used;
+  std::optional<std::string> encrypted_meta;
+};
+std::optional<private_content> read_private_content(const transaction& tx);
+
 // Builds a trusting transaction written by this server (agent mode).
 transaction make_trusting_transaction(std::string_view changes_json, std::uint64_t made_at,
                                       const std::optional<std::string>& meta_json);

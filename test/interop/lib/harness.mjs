@@ -1,7 +1,7 @@
 // What the interop cases share: starting the server under test (moai, or the
 // JavaScript reference server), real cojson client nodes, raw WebSocket clients,
 // and polling with readable timeouts.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -61,6 +61,35 @@ async function healthy(port) {
   } catch {
     return false;
   }
+}
+
+// Runs `moai agent generate` on `dbPath`: the server account's credentials, stored there.
+export function generateAccount(ctx, dbPath, name = "moai test agent") {
+  const out = execFileSync(ctx.moai, ["agent", "generate", "--name", name, "--db-path", dbPath], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const peerId = /^PEER_ID=(co_z\w+)$/m.exec(out)?.[1];
+  const peerSecret = /^PEER_SECRET=(sealerSecret_z\w+\/signerSecret_z\w+)$/m.exec(out)?.[1];
+  if (!peerId || !peerSecret) throw new Error(`moai agent generate printed no credentials: ${out}`);
+  return { peerId, peerSecret, args: ["--peer-id", peerId, "--peer-secret", peerSecret] };
+}
+
+// JSON over HTTP to the server under test: {status, body}.
+export async function api(server, method, path, body, headers = {}) {
+  const res = await fetch(`${server.httpUrl}${path}`, {
+    method,
+    headers: { "content-type": "application/json", ...headers },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`${method} ${path} answered ${res.status} with non-JSON: ${text}`);
+  }
+  return { status: res.status, body: json, headers: res.headers };
 }
 
 // Starts the server under test on a free port with `dbPath`; resolves once /health is 200.

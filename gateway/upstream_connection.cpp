@@ -1,0 +1,206 @@
+#include "gateway/upstream_connection.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include "config/log.hpp"
+
+namespace moai::gateway {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+struct parsed_url {
+  std::string host, port, target;
+};
+
+parsed_url parse_ws_url(const std::string& url) {
+  const std::string scheme = "ws://";
+  if (url.rfind(scheme, 0) != 0) {
+    throw std::invalid_argument("upstream URL must start with ws:// (got \"" + url + "\")");
+  }
+  std::string rest = url.substr(scheme.size());
+  parsed_url p;
+  auto slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  p.target = slash == std::string::npos ? "/" : rest.substr(slash);
+  auto colon = authority.rfind(':');
+  if (colon != std::string::npos && authority.find(']') == std::string::npos) {
+    p.host = authority.substr(0, colon);
+    p.port = authority.substr(colon + 1);
+  } else {
+    p.host = authority;
+    p.port = "80";
+  }
+  if (p.host.empty() || p.port.empty()) throw std::invalid_argument("upstream URL has no host: \"" + url + "\"");
+  return p;
+}
+
+}  // namespace
+
+// Everything runs on one strand of one I/O thread, so no state needs a lock.
+struct upstream_connection::impl : std::enable_shared_from_this<impl> {
+  upstream_options options;
+  upstream_handlers handlers;
+  parsed_url url;
+  net::io_context ioc;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::thread thread;
+  net::strand<net::io_context::executor_type> strand{net::make_strand(ioc)};
+  tcp::resolver resolver{strand};
+  std::optional<websocket::stream<beast::tcp_stream>> ws;
+  beast::flat_buffer buffer;
+  net::steady_timer retry_timer{strand};
+  net::steady_timer silence_timer{strand};
+  std::deque<std::string> queue;
+  std::chrono::milliseconds backoff{0};
+  bool open = false;
+  bool stopping = false;
+  std::uint64_t generation = 0;  // bumps per attempt; stale handlers see a different one
+  std::mt19937 jitter{std::random_device{}()};
+
+  impl(upstream_options o, upstream_handlers h) : options(std::move(o)), handlers(std::move(h)) {}
+
+  void connect() {
+    if (stopping) return;
+    const auto attempt = ++generation;
+    ws.emplace(strand);
+    buffer.clear();
+    resolver.async_resolve(
+        url.host, url.port, [self = shared_from_this(), attempt](beast::error_code ec, tcp::resolver::results_type r) {
+          if (attempt != self->generation) return;
+          if (ec) return self->fail("resolve: " + ec.message());
+          beast::get_lowest_layer(*self->ws).expires_after(std::chrono::seconds(10));
+          beast::get_lowest_layer(*self->ws).async_connect(r, [self, attempt](beast::error_code ec, tcp::endpoint) {
+            if (attempt != self->generation) return;
+            if (ec) return self->fail("connect: " + ec.message());
+            beast::get_lowest_layer(*self->ws).expires_never();
+            self->ws->set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+            self->ws->read_message_max(0);
+            self->ws->async_handshake(self->url.host + ":" + self->url.port, self->url.target,
+                                      [self, attempt](beast::error_code ec) {
+                                        if (attempt != self->generation) return;
+                                        if (ec) return self->fail("handshake: " + ec.message());
+                                        self->on_open(attempt);
+                                      });
+          });
+        });
+  }
+
+  void on_open(std::uint64_t attempt) {
+    open = true;
+    backoff = std::chrono::milliseconds(0);
+    log::info("upstream", "connected", {{"url", options.url}});
+    if (handlers.on_connected) handlers.on_connected();
+    arm_silence_timer(attempt);
+    read(attempt);
+    if (!queue.empty()) write(attempt);
+  }
+
+  void arm_silence_timer(std::uint64_t attempt) {
+    silence_timer.expires_after(options.silence_timeout);
+    silence_timer.async_wait([self = shared_from_this(), attempt](beast::error_code ec) {
+      if (ec || attempt != self->generation || !self->open) return;
+      self->fail("no frame from the server for " + std::to_string(self->options.silence_timeout.count()) + " ms");
+    });
+  }
+
+  void read(std::uint64_t attempt) {
+    ws->async_read(buffer, [self = shared_from_this(), attempt](beast::error_code ec, std::size_t) {
+      if (attempt != self->generation) return;
+      if (ec) return self->fail("read: " + ec.message());
+      self->arm_silence_timer(attempt);  // any frame, pings included, proves the link alive
+      if (self->ws->got_text() && self->handlers.on_frame) {
+        self->handlers.on_frame(beast::buffers_to_string(self->buffer.data()));
+      }
+      self->buffer.consume(self->buffer.size());
+      self->read(attempt);
+    });
+  }
+
+  void write(std::uint64_t attempt) {
+    ws->text(true);
+    ws->async_write(net::buffer(queue.front()),
+                    [self = shared_from_this(), attempt](beast::error_code ec, std::size_t) {
+                      if (attempt != self->generation) return;
+                      if (ec) return self->fail("write: " + ec.message());
+                      self->queue.pop_front();
+                      if (!self->queue.empty()) self->write(attempt);
+                    });
+  }
+
+  void fail(const std::string& reason) {
+    const bool was_open = open;
+    open = false;
+    queue.clear();
+    ++generation;  // every pending handler of this attempt is now stale
+    silence_timer.cancel();
+    if (ws) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(*ws).socket().close(ignored);
+    }
+    if (stopping) return;
+    if (was_open && handlers.on_disconnected) handlers.on_disconnected(reason);
+    backoff = backoff.count() == 0 ? options.first_backoff : std::min(options.max_backoff, backoff * 2);
+    const auto delay = backoff + std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 250)(jitter));
+    log::warn("upstream", "connection failed; retrying",
+              {{"url", options.url}, {"reason", reason}, {"retry_ms", static_cast<long long>(delay.count())}});
+    retry_timer.expires_after(delay);
+    retry_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->connect();
+    });
+  }
+};
+
+upstream_connection::upstream_connection(upstream_options options, upstream_handlers handlers)
+    : impl_(std::make_shared<impl>(std::move(options), std::move(handlers))) {
+  impl_->url = parse_ws_url(impl_->options.url);
+}
+
+upstream_connection::~upstream_connection() {
+  stop();
+}
+
+void upstream_connection::start() {
+  impl_->work.emplace(net::make_work_guard(impl_->ioc));
+  net::post(impl_->strand, [impl = impl_] { impl->connect(); });
+  impl_->thread = std::thread([impl = impl_] { impl->ioc.run(); });
+}
+
+void upstream_connection::stop() {
+  if (!impl_->thread.joinable()) return;
+  // Runs on the strand, after anything already queued; then the thread ends.
+  net::post(impl_->strand, [impl = impl_] {
+    impl->stopping = true;
+    impl->retry_timer.cancel();
+    impl->resolver.cancel();
+    impl->fail("stopped");
+    impl->ioc.stop();
+  });
+  impl_->work.reset();
+  impl_->thread.join();
+}
+
+void upstream_connection::send_frame(std::string frame) {
+  net::post(impl_->strand, [impl = impl_, frame = std::move(frame)]() mutable {
+    if (!impl->open) return;
+    impl->queue.push_back(std::move(frame));
+    if (impl->queue.size() == 1) impl->write(impl->generation);
+  });
+}
+
+}  // namespace moai::gateway

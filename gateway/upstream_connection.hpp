@@ -1,0 +1,47 @@
+// A WebSocket connection to an upstream sync server (PEER_MODE=agent): it connects,
+// hands every text frame to a callback, sends frames while connected, and reconnects
+// with backoff when the link drops or falls silent. Servers ping every 1.5 s, so ten
+// silent seconds mean a dead link (cojson clients use the same timeout).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace moai::gateway {
+
+struct upstream_options {
+  std::string url;  // ws://host[:port]/path
+  std::chrono::milliseconds silence_timeout{10000};
+  std::chrono::milliseconds first_backoff{500};
+  std::chrono::milliseconds max_backoff{10000};
+};
+
+struct upstream_handlers {
+  std::function<void()> on_connected;               // a (re)connection is open
+  std::function<void(std::string frame)> on_frame;  // one text frame
+  std::function<void(const std::string& reason)> on_disconnected;
+};
+
+class upstream_connection {
+ public:
+  upstream_connection(upstream_options options, upstream_handlers handlers);
+  ~upstream_connection();
+  upstream_connection(const upstream_connection&) = delete;
+  upstream_connection& operator=(const upstream_connection&) = delete;
+
+  // Starts connecting on its own I/O thread. Throws std::invalid_argument for a URL
+  // it cannot use (only ws:// is supported).
+  void start();
+  void stop();
+  // Queues one text frame; dropped while disconnected (the node re-announces on connect).
+  void send_frame(std::string frame);
+
+  struct impl;
+
+ private:
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace moai::gateway
