@@ -33,6 +33,64 @@ http_response json_response(unsigned status, std::string body) {
   return r;
 }
 
+void response_stream::write(std::string chunk) {
+  if (chunk.empty()) return;
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (finished_ || cancelled_) return;
+  queued_bytes_ += chunk.size();
+  if (queued_bytes_ > kMaxQueuedBytes) {
+    cancelled_ = true;
+    queued_.clear();
+    queued_bytes_ = 0;
+  } else {
+    queued_.push_back(std::move(chunk));
+  }
+  wake_locked(lock);
+}
+
+void response_stream::finish() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (finished_ || cancelled_) return;
+  finished_ = true;
+  wake_locked(lock);
+}
+
+bool response_stream::cancelled() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return cancelled_;
+}
+
+void response_stream::attach(std::function<void()> wake) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  wake_ = std::move(wake);
+  if (!queued_.empty() || finished_ || cancelled_) wake_locked(lock);
+}
+
+void response_stream::take(std::deque<std::string>& out, bool& finished) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& chunk : queued_) out.push_back(std::move(chunk));
+  queued_.clear();
+  queued_bytes_ = 0;
+  finished = finished_;
+  // The wake function holds the session: let go once nothing more can come.
+  if (finished_ || cancelled_) wake_ = nullptr;
+}
+
+void response_stream::cancel() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  cancelled_ = true;
+  queued_.clear();
+  queued_bytes_ = 0;
+  wake_ = nullptr;
+}
+
+// Calls the wake function outside the lock: it may post, and posting may run inline.
+void response_stream::wake_locked(std::unique_lock<std::mutex>& lock) {
+  auto wake = wake_;
+  lock.unlock();
+  if (wake) wake();
+}
+
 namespace {
 
 std::string error_body(std::string_view message) {
@@ -342,6 +400,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
   }
 
   void write(http_response r, unsigned version) {
+    if (r.stream) {
+      write_stream(std::move(r), version);
+      return;
+    }
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), version);
     res->set(http::field::server, "moai");
     res->set(http::field::content_type, r.content_type);
@@ -361,9 +423,105 @@ class http_session : public std::enable_shared_from_this<http_session> {
     });
   }
 
+  // Sends the head at once, then the body as the producer writes it: HTTP/1.1
+  // chunks, or for an HTTP/1.0 caller raw bytes ended by closing the connection.
+  void write_stream(http_response r, unsigned version) {
+    auto head = std::make_shared<http::response<http::empty_body>>(static_cast<http::status>(r.status), version);
+    head->set(http::field::server, "moai");
+    head->set(http::field::content_type, r.content_type);
+    head->set(http::field::cache_control, "no-cache");
+    for (const auto& [name, value] : r.headers) head->set(name, value);
+    chunked_ = version >= 11;
+    if (!chunked_) keep_alive_ = false;
+    head->keep_alive(keep_alive_);
+    head->chunked(chunked_);
+    auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*head);
+    stream_.expires_after(std::chrono::seconds(30));
+    http::async_write_header(
+        stream_, *serializer,
+        [self = shared_from_this(), head, serializer, body = std::move(r.stream)](beast::error_code ec, std::size_t) {
+          if (ec) {
+            body->cancel();
+            return;
+          }
+          self->body_ = body;
+          self->body_finished_ = false;
+          // The wake function keeps this session alive while it waits for the producer.
+          body->attach([self] { net::post(self->stream_.get_executor(), [self] { self->pump(); }); });
+          self->pump();
+        });
+  }
+
+  // Writes the next queued piece of a streamed body; one write at a time.
+  void pump() {
+    if (!body_ || writing_) return;
+    if (chunks_.empty() && !body_finished_) body_->take(chunks_, body_finished_);
+    if (body_->cancelled()) {
+      // The body can no longer be completed: the caller must see a broken response.
+      end_stream();
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      stream_.close();
+      return;
+    }
+    auto self = shared_from_this();
+    if (!chunks_.empty()) {
+      writing_ = true;
+      stream_.expires_after(std::chrono::seconds(30));
+      auto on_written = [self](beast::error_code ec, std::size_t bytes) {
+        self->writing_ = false;
+        if (ec) {
+          self->body_->cancel();
+          self->end_stream();
+          return;
+        }
+        self->server_->counters.bytes_out += bytes;
+        self->chunks_.pop_front();
+        self->pump();
+      };
+      if (chunked_) {
+        net::async_write(stream_, http::make_chunk(net::buffer(chunks_.front())), on_written);
+      } else {
+        net::async_write(stream_, net::buffer(chunks_.front()), on_written);
+      }
+      return;
+    }
+    if (!body_finished_) return;  // wait for the producer's next wake
+    end_stream();
+    if (!chunked_) {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      return;
+    }
+    writing_ = true;
+    stream_.expires_after(std::chrono::seconds(30));
+    net::async_write(stream_, http::make_chunk_last(), [self](beast::error_code ec, std::size_t) {
+      self->writing_ = false;
+      if (ec) return;
+      if (!self->keep_alive_) {
+        beast::error_code ignored;
+        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        return;
+      }
+      self->do_read();
+    });
+  }
+
+  void end_stream() {
+    body_.reset();
+    chunks_.clear();
+    body_finished_ = false;
+  }
+
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  // The streamed response in progress, if any.
+  std::shared_ptr<response_stream> body_;
+  std::deque<std::string> chunks_;
+  bool body_finished_ = false;
+  bool writing_ = false;
+  bool chunked_ = true;
   std::shared_ptr<http_server::impl> server_;
   std::string remote_;
   bool keep_alive_ = true;
