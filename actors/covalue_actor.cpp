@@ -512,9 +512,13 @@ void fetch_groups_for(self_ptr self) {
   };
   // Bounded: a delete needs the owning group and a few ancestors, never a crawl.
   constexpr std::size_t kMaxGroups = 32;
+  // The function holds itself only weakly (a strong self-reference would never be
+  // freed); the replies in flight keep it alive.
   auto request = std::make_shared<std::function<void(const std::string&)>>();
+  std::weak_ptr<std::function<void(const std::string&)>> weak_request = request;
   *request = [=](const std::string& id) {
     if (requested->size() >= kMaxGroups || !requested->insert(id).second) return;
+    auto request = weak_request.lock();
     ++*outstanding;
     self->request(self->state.ctx.manager, self->state.ctx.options.dependency_timeout, snapshot_query{id})
         .then(

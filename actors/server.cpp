@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstdlib>
 #include <thread>
 
@@ -246,12 +248,15 @@ int run_server(const config& cfg) {
   // acknowledged only after its commit, so stopping early loses nothing acknowledged.
   const auto deadline = steady::now() + std::chrono::milliseconds(cfg.shutdown_deadline_ms);
   std::atomic<bool> flushed{false};
-  std::thread watchdog([deadline, &flushed] {
-    std::this_thread::sleep_until(deadline + std::chrono::milliseconds(250));
+  std::mutex shutdown_mutex;
+  std::condition_variable shutdown_done;
+  bool stopped = false;
+  std::thread watchdog([&, deadline] {
+    std::unique_lock<std::mutex> lock(shutdown_mutex);
+    if (shutdown_done.wait_until(lock, deadline + std::chrono::milliseconds(250), [&] { return stopped; })) return;
     log::error("server", "shutdown deadline passed; exiting now", {{"storage_flushed", flushed.load()}});
     std::_Exit(flushed ? 0 : 1);
   });
-  watchdog.detach();
 
   // 1. No new connections; open ones get a 1001 close once their queued frames are out.
   server->stop_accepting();
@@ -278,6 +283,12 @@ int run_server(const config& cfg) {
   if (inspector) caf::anon_send_exit(inspector, caf::exit_reason::user_shutdown);
   llm.reset();
   system.await_all_actors_done();
+  {
+    std::lock_guard<std::mutex> lock(shutdown_mutex);
+    stopped = true;
+  }
+  shutdown_done.notify_one();
+  watchdog.join();
   log::info("server", "stopped", {{"storage_flushed", flushed.load()}});
   return flushed ? 0 : 1;
 }

@@ -100,6 +100,14 @@ std::string error_body(std::string_view message) {
   return out;
 }
 
+// An answer the gateway gives itself (oversized body, refused upgrade, …). Every route
+// of moai allows any origin, so these do too: a browser then sees the real status.
+http_response gateway_answer(unsigned status, std::string_view message) {
+  http_response r = json_response(status, error_body(message));
+  r.headers.emplace_back("Access-Control-Allow-Origin", "*");
+  return r;
+}
+
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -109,13 +117,17 @@ std::int64_t now_ms() {
 
 class websocket_session;
 
-struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
+// Sessions point at the server with a plain pointer: the server outlives them, because
+// destroying its io_context (first thing in ~impl) destroys every session still held by
+// a pending handler. Shared ownership would make a cycle that leaks at shutdown.
+struct http_server::impl {
   server_options options;
   sync_acceptor on_sync;
   http_handler on_http;
-  net::io_context ioc;
+  std::unique_ptr<net::io_context> ioc_owner = std::make_unique<net::io_context>();
+  net::io_context& ioc = *ioc_owner;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
-  tcp::acceptor acceptor{ioc};
+  std::optional<tcp::acceptor> acceptor{std::in_place, ioc};
   std::vector<std::thread> threads;
   server_counters counters;
   std::atomic<bool> accepting{false};
@@ -126,6 +138,13 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
 
   impl(server_options o, sync_acceptor s, http_handler h)
       : options(std::move(o)), on_sync(std::move(s)), on_http(std::move(h)) {}
+  // I/O objects before their context; the context (and the sessions its handlers hold)
+  // before the members sessions touch as they go.
+  ~impl() {
+    acceptor.reset();
+    work.reset();
+    ioc_owner.reset();
+  }
 
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
@@ -134,13 +153,15 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
 // One WebSocket /sync connection.
 class websocket_session : public std::enable_shared_from_this<websocket_session>, public sync_connection {
   static constexpr std::size_t kReadChunk = 64 * 1024;
+  static constexpr std::chrono::seconds kCloseGrace{5};
 
  public:
-  websocket_session(tcp::socket&& socket, std::shared_ptr<http_server::impl> server, std::uint64_t id,
+  websocket_session(tcp::socket&& socket, http_server::impl* server, std::uint64_t id,
                     std::string remote)
       : ws_(std::move(socket)),
         ping_timer_(ws_.get_executor()),
-        server_(std::move(server)),
+        close_timer_(ws_.get_executor()),
+        server_(server),
         id_(id),
         remote_(std::move(remote)) {}
 
@@ -256,11 +277,22 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
     }
   }
 
+  // The close frame follows what is queued. A peer that stops reading would hold the
+  // connection open forever, so after a grace period the socket is simply dropped.
   void begin_close(std::uint16_t code, std::string reason) {
     if (closed_ || close_requested_) return;
     close_requested_ = true;
     close_code_ = code;
     close_reason_ = std::move(reason);
+    close_timer_.expires_after(kCloseGrace);
+    close_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_) return;
+      log::warn("gateway", "peer did not take its close in time; dropping the connection",
+                {{"connection", self->id_}, {"remote", self->remote_}});
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+      self->finish("close timed out");
+    });
     if (queue_.empty()) do_close();
   }
 
@@ -284,6 +316,7 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
     if (closed_) return;
     closed_ = true;
     ping_timer_.cancel();
+    close_timer_.cancel();
     queue_.clear();
     {
       std::lock_guard<std::mutex> lock(server_->sessions_mutex);
@@ -298,7 +331,8 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   websocket::stream<beast::tcp_stream> ws_;
   beast::flat_buffer buffer_;
   net::steady_timer ping_timer_;
-  std::shared_ptr<http_server::impl> server_;
+  net::steady_timer close_timer_;
+  http_server::impl* server_;
   std::uint64_t id_;
   std::string remote_;
   std::shared_ptr<sync_connection_handler> handler_;
@@ -316,7 +350,7 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
 // One plain HTTP connection; hands WebSocket upgrades to websocket_session.
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
-  http_session(tcp::socket&& socket, std::shared_ptr<http_server::impl> server)
+  http_session(tcp::socket&& socket, http_server::impl* server)
       : stream_(std::move(socket)), server_(std::move(server)) {
     beast::error_code ec;
     auto endpoint = stream_.socket().remote_endpoint(ec);
@@ -343,7 +377,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     }
     if (ec == http::error::body_limit) {
       keep_alive_ = false;
-      write(json_response(413, error_body("request body too large")), 11);
+      write(gateway_answer(413, "request body too large"), 11);
       return;
     }
     if (ec) return;
@@ -353,7 +387,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     if (websocket::is_upgrade(req)) {
       if (!server_->accepting) {
         keep_alive_ = false;
-        write(json_response(503, error_body("server is shutting down")), req.version());
+        write(gateway_answer(503, "server is shutting down"), req.version());
         return;
       }
       if (server_->counters.connections_open >= server_->options.max_connections) {
@@ -361,7 +395,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
         log::warn("gateway", "connection limit reached, upgrade refused",
                   {{"remote", remote_}, {"limit", server_->options.max_connections}});
         keep_alive_ = false;
-        write(json_response(503, error_body("too many connections")), req.version());
+        write(gateway_answer(503, "too many connections"), req.version());
         return;
       }
       server_->counters.connections_open++;
@@ -389,7 +423,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     const unsigned version = req.version();
 
     if (request.path == "/sync" && request.method == "GET") {
-      write(json_response(426, error_body("/sync is a WebSocket endpoint: upgrade required")), version);
+      write(gateway_answer(426, "/sync is a WebSocket endpoint: upgrade required"), version);
       return;
     }
     auto self = shared_from_this();
@@ -522,14 +556,13 @@ class http_session : public std::enable_shared_from_this<http_session> {
   bool body_finished_ = false;
   bool writing_ = false;
   bool chunked_ = true;
-  std::shared_ptr<http_server::impl> server_;
+  http_server::impl* server_;
   std::string remote_;
   bool keep_alive_ = true;
 };
 
 void http_server::impl::do_accept() {
-  acceptor.async_accept(net::make_strand(ioc),
-                        beast::bind_front_handler(&http_server::impl::on_accept, shared_from_this()));
+  acceptor->async_accept(net::make_strand(ioc), beast::bind_front_handler(&http_server::impl::on_accept, this));
 }
 
 void http_server::impl::on_accept(beast::error_code ec, tcp::socket socket) {
@@ -539,7 +572,7 @@ void http_server::impl::on_accept(beast::error_code ec, tcp::socket socket) {
   } else {
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    std::make_shared<http_session>(std::move(socket), shared_from_this())->run();
+    std::make_shared<http_session>(std::move(socket), this)->run();
   }
   do_accept();
 }
@@ -553,25 +586,25 @@ std::uint16_t http_server::start() {
   auto& s = *impl_;
   auto address = net::ip::make_address(s.options.host);
   tcp::endpoint endpoint(address, s.options.port);
-  s.acceptor.open(endpoint.protocol());
-  s.acceptor.set_option(net::socket_base::reuse_address(true));
-  s.acceptor.bind(endpoint);
-  s.acceptor.listen(net::socket_base::max_listen_connections);
+  s.acceptor->open(endpoint.protocol());
+  s.acceptor->set_option(net::socket_base::reuse_address(true));
+  s.acceptor->bind(endpoint);
+  s.acceptor->listen(net::socket_base::max_listen_connections);
   s.accepting = true;
   s.work.emplace(net::make_work_guard(s.ioc));
   s.do_accept();
   for (unsigned i = 0; i < std::max(1u, s.options.io_threads); ++i) {
     s.threads.emplace_back([&s] { s.ioc.run(); });
   }
-  return s.acceptor.local_endpoint().port();
+  return s.acceptor->local_endpoint().port();
 }
 
 void http_server::stop_accepting() {
   auto& s = *impl_;
   if (!s.accepting.exchange(false)) return;
-  net::post(s.ioc, [impl = impl_] {
+  net::post(s.ioc, [impl = impl_.get()] {
     beast::error_code ec;
-    impl->acceptor.close(ec);
+    impl->acceptor->close(ec);
   });
   std::vector<std::shared_ptr<websocket_session>> open;
   {
