@@ -374,23 +374,22 @@ void apply_content(self_ptr self, pending_content&& item) {
       reject(self, p, rejection::unknown_signer, entry.session_id, why);
       continue;
     }
-    std::vector<protocol::transaction> fresh(std::make_move_iterator(entry.transactions.begin() + (ours - entry.after)),
-                                             std::make_move_iterator(entry.transactions.end()));
-    std::vector<std::string> texts;
-    texts.reserve(fresh.size());
-    for (const auto& tx : fresh) texts.push_back(tx.json);
     std::string hash;
-    if (!st.cv->try_add(entry.session_id, std::move(fresh), entry.last_signature, *signer, hash)) {
+    const std::uint32_t added = st.cv->add_verified(entry, *signer, hash);
+    if (added == 0) {
       reject(self, p, rejection::invalid_signature, entry.session_id, "signature does not match " + hash);
       continue;
     }
-    st.ctx.metrics->transactions_accepted += texts.size();
+    st.ctx.metrics->transactions_accepted += added;
     const auto* log = st.cv->find_session(entry.session_id);
+    std::vector<std::string> texts;
+    texts.reserve(added);
+    for (auto i = log->count() - added; i < log->count(); ++i) texts.push_back(log->transactions()[i].json);
     storage::session_batch batch;
     batch.session_id = entry.session_id;
     batch.after = ours;
     batch.transactions = std::move(texts);
-    batch.last_signature = entry.last_signature;
+    batch.last_signature = log->last_signature();
     batch.checkpoint = log->checkpoints().count(log->count() - 1) > 0;
     batch.bytes_since_checkpoint = log->bytes_since_checkpoint();
     if (deletes) {
@@ -402,7 +401,11 @@ void apply_content(self_ptr self, pending_content&& item) {
       log::info(actor_origin(self), "CoValue deleted", {{"id", st.id}, {"session", entry.session_id}});
     }
     write.batches.push_back(std::move(batch));
-    accepted.sessions[entry.session_id] = sent_until;
+    accepted.sessions[entry.session_id] = ours + added;
+    if (ours + added < sent_until) {
+      // Coalesced messages of which only a prefix verified: that prefix stays.
+      reject(self, p, rejection::invalid_signature, entry.session_id, "signature does not match " + hash);
+    }
   }
   note_dependency_changes(st);
   if (header_new) header_arrived(self);

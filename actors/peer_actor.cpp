@@ -7,6 +7,7 @@
 
 #include "config/log.hpp"
 #include "protocol/codec.hpp"
+#include "protocol/coalesce.hpp"
 
 namespace moai::actors {
 namespace {
@@ -157,9 +158,10 @@ void on_frame(self_ptr self, std::string&& text) {
     log::warn(actor_origin(self), "message skipped", {{"peer", st.id}, {"action", e.action}, {"id", e.id}, {"reason", e.reason}});
   }
   if (frame.messages.size() + frame.errors.size() + frame.pings > 1) st.batching = true;
+  for (const auto& message : frame.messages) st.metrics->count_in(static_cast<action>(message.index()));
+  // A burst of transactions for one CoValue is verified with one signature check.
+  protocol::coalesce_content(frame.messages);
   for (auto& message : frame.messages) {
-    auto kind = static_cast<action>(message.index());
-    st.metrics->count_in(kind);
     if (auto* r = std::get_if<protocol::reconcile_message>(&message)) {
       on_reconcile(self, std::move(*r));
       continue;

@@ -54,6 +54,31 @@ bool covalue_state::try_add(const std::string& session_id, std::vector<transacti
   return true;
 }
 
+std::uint32_t covalue_state::add_verified(const session_content& entry, const key32& signer,
+                                          std::string& failed_hash) {
+  const std::uint32_t ours = count(entry.session_id);
+  const auto n = static_cast<std::uint32_t>(entry.transactions.size());
+  if (entry.after > ours || entry.after + n <= ours) return 0;
+  auto slice = [&](std::uint32_t from, std::uint32_t to) {
+    return std::vector<transaction>(entry.transactions.begin() + from, entry.transactions.begin() + to);
+  };
+  const std::uint32_t skip = ours - entry.after;
+  if (try_add(entry.session_id, slice(skip, n), entry.last_signature, signer, failed_hash)) return n - skip;
+  if (entry.earlier_signatures.empty()) return 0;
+  std::uint32_t from = skip;
+  auto step = [&](std::uint32_t end, const std::string& signature) {
+    if (end <= from) return true;
+    if (!try_add(entry.session_id, slice(from, end), signature, signer, failed_hash)) return false;
+    from = end;
+    return true;
+  };
+  for (const auto& [end, signature] : entry.earlier_signatures) {
+    if (!step(end, signature)) return from - skip;
+  }
+  step(n, entry.last_signature);
+  return from - skip;
+}
+
 void covalue_state::add_trusted(const std::string& session_id, std::vector<transaction>&& txs,
                                 std::string signature) {
   session_log& log = session(session_id);

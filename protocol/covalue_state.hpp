@@ -11,6 +11,7 @@
 #include "protocol/dependencies.hpp"
 #include "protocol/header.hpp"
 #include "protocol/known_state.hpp"
+#include "protocol/messages.hpp"
 #include "protocol/session_log.hpp"
 
 namespace moai::protocol {
@@ -35,6 +36,12 @@ class covalue_state {
   // Verifies and appends `txs` (already trimmed to continue the session).
   bool try_add(const std::string& session_id, std::vector<transaction>&& txs, std::string_view signature,
                const key32& signer, std::string& hash);
+  // Appends what `entry` brings beyond what we hold of its session, verified with
+  // `signer`: the whole against its last signature or, when that fails for an entry
+  // coalesced from several messages, message by message against their signatures,
+  // keeping the longest prefix that verifies. Returns how many transactions were
+  // added; when not all, `failed_hash` names the hash that did not verify.
+  std::uint32_t add_verified(const session_content& entry, const key32& signer, std::string& failed_hash);
   // Appends without verification: content read back from our own storage.
   void add_trusted(const std::string& session_id, std::vector<transaction>&& txs, std::string signature);
   // Direct access for restoring checkpoints and for writing our own transactions.

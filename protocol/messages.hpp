@@ -32,6 +32,10 @@ struct session_content {
   std::string last_signature;
   // Set when the entry could not be decoded; it is then rejected like a bad signature.
   std::string error;
+  // Entries coalesced from several messages (coalesce_content): the signature each
+  // earlier message ended with, by how many of `transactions` it covers. Lets a
+  // receiver keep the valid prefix when the whole does not verify.
+  std::vector<std::pair<std::uint32_t, std::string>> earlier_signatures;
 };
 
 struct content_message {
