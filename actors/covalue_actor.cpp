@@ -7,6 +7,7 @@
 
 #include "config/log.hpp"
 #include "protocol/codec.hpp"
+#include "protocol/coalesce.hpp"
 #include "protocol/covalue_state.hpp"
 #include "protocol/group.hpp"
 #include "protocol/ids.hpp"
@@ -58,6 +59,9 @@ struct covalue_actor_state {
   std::unordered_map<std::string, dependency_info> available;
   std::set<std::string> awaiting;
   std::deque<pending_content> pending;
+  // Content received since the last drain: a burst from one peer is verified as one.
+  std::vector<pending_content> staged;
+  bool drain_scheduled = false;
   std::vector<caf::typed_response_promise<availability>> header_waiters;
   std::unordered_map<std::string, protocol::key32> signer_keys;  // agent ID → Ed25519 key
   std::uint64_t deps_generation = 1;
@@ -562,17 +566,40 @@ void drain_pending(self_ptr self) {
   }
 }
 
+// Moves staged content to the queue, merging what one peer sent in a row, and applies it.
+void flush_staged(self_ptr self) {
+  auto& st = self->state;
+  st.drain_scheduled = false;
+  if (st.staged.empty()) return;
+  for (auto& item : st.staged) {
+    auto* last = st.pending.empty() ? nullptr : &st.pending.back();
+    if (last && last->peer == item.peer && !last->groups_fetched &&
+        protocol::join_content(last->message, item.message)) {
+      continue;
+    }
+    st.pending.push_back(std::move(item));
+  }
+  st.staged.clear();
+  drain_pending(self);
+}
+
+// Content waits for a drain message queued behind whatever else is in the mailbox, so
+// the transactions of a burst are checked with one signature (the last covers the rest).
 void on_content(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, content_message&& m) {
   auto& st = self->state;
   peer_entry& p = entry_for(self, peer, peer_id);
   if (p.errored) {
-    log::debug(actor_origin(self), "ignoring content from a peer that sent invalid content", {{"id", st.id}, {"peer", peer_id}});
+    log::debug(actor_origin(self), "ignoring content from a peer that sent invalid content",
+               {{"id", st.id}, {"peer", peer_id}});
     return;
   }
   // expectContentUntil only counts from upstream servers; clients' is stripped.
   m.expect_content_until.reset();
-  st.pending.push_back(pending_content{peer, peer_id, std::move(m), nullptr, false});
-  drain_pending(self);
+  st.staged.push_back(pending_content{peer, peer_id, std::move(m), nullptr, false});
+  if (!st.drain_scheduled) {
+    st.drain_scheduled = true;
+    self->send(self, drain_atom::value);
+  }
 }
 
 void on_load(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, known_state&& known) {
@@ -610,7 +637,7 @@ void on_known(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, know
 }
 
 bool idle(const covalue_actor_state& st) {
-  return st.peers.empty() && st.pending.empty() && st.awaiting.empty() && st.writes_in_flight == 0 &&
+  return st.peers.empty() && st.pending.empty() && st.staged.empty() && st.awaiting.empty() && st.writes_in_flight == 0 &&
          st.header_waiters.empty();
 }
 
@@ -701,6 +728,8 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         std::visit(
             [&](auto&& m) {
               using T = std::decay_t<decltype(m)>;
+              // Staged content first: a peer's messages take effect in the order sent.
+              if constexpr (!std::is_same_v<T, protocol::content_message>) flush_staged(self);
               if constexpr (std::is_same_v<T, protocol::load_message>) {
                 on_load(self, msg.peer, msg.peer_id, std::move(m.known));
               } else if constexpr (std::is_same_v<T, protocol::known_message>) {
@@ -768,6 +797,11 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         }
         st.retire_requested = true;
         self->send(st.ctx.manager, retire_request{st.id, st.received});
+      },
+      [=](drain_atom) {
+        note_message(self, *self->state.probe);
+        flush_staged(self);
+        maybe_schedule_tick(self);
       },
       [=](evict_atom) {
         note_message(self, *self->state.probe);

@@ -115,6 +115,8 @@ struct stats_query {};
 
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
+// CoValue actor → itself: apply the content staged since the last drain.
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
 // Manager → CoValue actor: retire now if idle (too many CoValues in memory).
 using evict_atom = caf::atom_constant<caf::atom("evict")>;
 
@@ -123,7 +125,7 @@ using covalue_actor =
                      caf::replies_to<dependency_push>::with<push_done>,
                      caf::replies_to<known_query>::with<known_reply>,
                      caf::replies_to<snapshot_query>::with<snapshot_reply>, caf::reacts_to<retire_decision>,
-                     caf::reacts_to<tick_atom>, caf::reacts_to<evict_atom>>;
+                     caf::reacts_to<tick_atom>, caf::reacts_to<evict_atom>, caf::reacts_to<drain_atom>>;
 
 using sync_manager_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "config/log.hpp"
+#include "gateway/fifo.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/coalesce.hpp"
 
@@ -24,9 +25,8 @@ struct peer_state {
   peer_options options;
   std::uint64_t id = 0;
   bool batching = false;  // switched on once the peer sends a multi-message frame
-  std::size_t in_flight_bytes = 0;
   std::size_t queued_bytes = 0;
-  std::array<std::deque<std::string>, 3> queues;  // high, medium, low
+  std::array<gateway::fifo<std::string>, 3> queues;  // high, medium, low
   std::map<std::string, reconcile_batch> reconciles;
   bool closing = false;
   std::shared_ptr<actor_probe> probe;
@@ -37,24 +37,25 @@ using self_ptr = peer_actor::stateful_pointer<peer_state>;
 
 std::size_t queue_index(int priority) { return priority <= 0 ? 0 : priority >= 6 ? 2 : 1; }
 
-std::deque<std::string>* next_queue(peer_state& st) {
+gateway::fifo<std::string>* next_queue(peer_state& st) {
   for (auto& q : st.queues) {
     if (!q.empty()) return &q;
   }
   return nullptr;
 }
 
-void send_frame(peer_state& st, std::string frame) {
-  st.in_flight_bytes += frame.size();
-  st.connection->send_frame(std::move(frame));
-}
-
-// Moves queued messages to the socket while it is not backed up.
+// Moves queued messages to the socket while it is not backed up; when it is, asks the
+// connection to say when it caught up.
 void flush(self_ptr self) {
   auto& st = self->state;
-  while (st.in_flight_bytes <= st.options.send_immediately_below) {
+  if (!st.connection) return;
+  for (;;) {
     auto* q = next_queue(st);
     if (!q) return;
+    if (st.connection->unsent_bytes() > st.options.send_immediately_below) {
+      st.connection->notify_when_unsent_below(st.options.send_immediately_below);
+      return;
+    }
     std::string frame = std::move(q->front());
     q->pop_front();
     st.queued_bytes -= frame.size();
@@ -68,7 +69,7 @@ void flush(self_ptr self) {
         next->pop_front();
       }
     }
-    send_frame(st, std::move(frame));
+    st.connection->send_frame(std::move(frame));
   }
 }
 
@@ -191,10 +192,8 @@ peer_actor::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::
         note_message(self, *self->state.probe);
         on_frame(self, std::move(f.text));
       },
-      [=](frame_sent& s) {
+      [=](frame_sent&) {
         note_message(self, *self->state.probe);
-        auto& st = self->state;
-        st.in_flight_bytes -= std::min<std::size_t>(st.in_flight_bytes, s.bytes);
         flush(self);
       },
       [=](outgoing_messages& out) {

@@ -159,6 +159,10 @@ const std::vector<option>& options() {
        show(&config::scheduler_threads)},
       {"runtime.io_threads", "MOAI_IO_THREADS", "io-threads", "network I/O threads (0 = one per core)",
        number(&config::io_threads, 0, 1024), show(&config::io_threads)},
+      {"runtime.scheduler_policy", "MOAI_SCHEDULER_POLICY", "scheduler-policy",
+       "how actor threads find work: sharing (one queue, threads sleep until work comes) or stealing "
+       "(a queue per thread, idle threads steal)",
+       choice(&config::scheduler_policy, {"sharing", "stealing"}), show(&config::scheduler_policy)},
       {"runtime.shutdown_deadline_ms", "MOAI_SHUTDOWN_DEADLINE_MS", "shutdown-deadline-ms",
        "on SIGTERM/SIGINT: flush and exit within this", number(&config::shutdown_deadline_ms, 100, 600000),
        show(&config::shutdown_deadline_ms)},

@@ -42,6 +42,7 @@ struct config {
   // [runtime]
   unsigned scheduler_threads = 0;  // 0 = one per core
   unsigned io_threads = 0;         // 0 = one per core
+  std::string scheduler_policy = "sharing";  // sharing | stealing
   std::uint32_t shutdown_deadline_ms = 10000;  // SIGTERM → exit within this
   std::uint32_t covalue_idle_ms = 30000;       // idle CoValue actors retire after this
   // [log]

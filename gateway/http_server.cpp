@@ -1,5 +1,6 @@
 #include "gateway/http_server.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -15,6 +16,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include "config/log.hpp"
+#include "gateway/fifo.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/json_text.hpp"
 
@@ -152,7 +154,11 @@ struct http_server::impl {
 
 // One WebSocket /sync connection.
 class websocket_session : public std::enable_shared_from_this<websocket_session>, public sync_connection {
-  static constexpr std::size_t kReadChunk = 64 * 1024;
+  // Reads start small and grow with the message: an idle connection then holds
+  // almost no buffer, a large message still arrives in few reads.
+  static constexpr std::size_t kMinReadChunk = 512;
+  static constexpr std::size_t kMaxReadChunk = 1 << 20;
+  static constexpr std::size_t kKeptBufferBytes = 64 * 1024;
   static constexpr std::chrono::seconds kCloseGrace{5};
 
  public:
@@ -180,9 +186,19 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   }
 
   void send_frame(std::string frame) override {
+    unsent_ += frame.size();
     net::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
       self->enqueue(std::move(frame), false);
     });
+  }
+
+  std::size_t unsent_bytes() const override { return unsent_.load(std::memory_order_acquire); }
+
+  void notify_when_unsent_below(std::size_t below) override {
+    notify_below_.store(below, std::memory_order_release);
+    notify_wanted_.store(true, std::memory_order_release);
+    // The write that would have noticed may already be done: check once here.
+    net::post(ws_.get_executor(), [self = shared_from_this()] { self->maybe_notify(0); });
   }
 
   // Called after the I/O threads stopped: no handler will run again.
@@ -217,7 +233,7 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   // (1009) instead of Beast's read_message_max, whose teardown in Boost 1.74 resets
   // the connection while the peer is still sending.
   void do_read() {
-    ws_.async_read_some(buffer_, kReadChunk,
+    ws_.async_read_some(buffer_, std::clamp(buffer_.size(), kMinReadChunk, kMaxReadChunk),
                         beast::bind_front_handler(&websocket_session::on_read, shared_from_this()));
   }
 
@@ -245,11 +261,22 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
       handler_->on_frame(beast::buffers_to_string(buffer_.data()));
     }
     buffer_.clear();
+    if (buffer_.capacity() > kKeptBufferBytes) buffer_.shrink_to_fit();
     do_read();
   }
 
+  // Tells the handler once the backlog fell below what it asked for.
+  void maybe_notify(std::size_t bytes) {
+    if (!notify_wanted_.load(std::memory_order_acquire)) return;
+    if (unsent_.load(std::memory_order_acquire) > notify_below_.load(std::memory_order_acquire)) return;
+    if (notify_wanted_.exchange(false) && handler_) handler_->on_frame_sent(bytes);
+  }
+
   void enqueue(std::string frame, bool is_ping) {
-    if (closed_ || close_requested_) return;
+    if (closed_ || close_requested_) {
+      if (!is_ping) unsent_.fetch_sub(frame.size(), std::memory_order_acq_rel);
+      return;
+    }
     queue_.push_back({std::move(frame), is_ping});
     if (queue_.size() == 1) do_write();
   }
@@ -267,9 +294,13 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
     }
     server_->counters.bytes_out += bytes;
     server_->counters.frames_out++;
-    bool was_ping = queue_.front().is_ping;
+    const bool was_ping = queue_.front().is_ping;
+    const std::size_t frame_bytes = queue_.front().text.size();
     queue_.pop_front();
-    if (handler_ && !was_ping) handler_->on_frame_sent(bytes);
+    if (!was_ping) {
+      unsent_.fetch_sub(frame_bytes, std::memory_order_acq_rel);
+      maybe_notify(bytes);
+    }
     if (!queue_.empty()) {
       do_write();
     } else if (close_requested_) {
@@ -340,7 +371,10 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
     std::string text;
     bool is_ping;  // pings are ours; the handler only hears about its own frames
   };
-  std::deque<queued_frame> queue_;
+  fifo<queued_frame> queue_;
+  std::atomic<std::size_t> unsent_{0};  // send_frame'd, not yet written (pings apart)
+  std::atomic<bool> notify_wanted_{false};
+  std::atomic<std::size_t> notify_below_{0};
   bool closed_ = false;
   bool close_requested_ = false;
   std::uint16_t close_code_ = 1000;

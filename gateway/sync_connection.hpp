@@ -2,6 +2,7 @@
 // protocol over it (the peer actor). Frames are text; pings are the gateway's job.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -17,6 +18,11 @@ class sync_connection {
   virtual const std::string& remote_address() const = 0;
   // Queues one text frame.
   virtual void send_frame(std::string frame) = 0;
+  // Bytes of frames queued by send_frame and not yet written to the socket.
+  virtual std::size_t unsent_bytes() const = 0;
+  // Asks for one on_frame_sent call once unsent_bytes() has fallen to `below` or less
+  // (immediately if it already has). Flow control without a call per frame.
+  virtual void notify_when_unsent_below(std::size_t below) = 0;
   // Sends a close frame once queued frames are written.
   virtual void close(std::uint16_t code, std::string reason) = 0;
 };
@@ -27,7 +33,7 @@ class sync_connection_handler {
  public:
   virtual ~sync_connection_handler() = default;
   virtual void on_frame(std::string frame) = 0;
-  // A frame of `bytes` was written to the socket (flow control).
+  // What notify_when_unsent_below asked for: the socket caught up.
   virtual void on_frame_sent(std::size_t bytes) = 0;
   // The connection is gone; no further calls follow.
   virtual void on_closed(const std::string& reason) = 0;

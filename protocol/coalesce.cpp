@@ -40,13 +40,18 @@ void join(content_message& into, content_message&& next) {
 
 }  // namespace
 
+bool join_content(content_message& into, content_message& next) {
+  if (!can_join(into, next)) return false;
+  join(into, std::move(next));
+  return true;
+}
+
 std::size_t coalesce_content(std::vector<sync_message>& messages) {
   std::size_t out = 0, merged = 0;
   for (std::size_t i = 0; i < messages.size(); ++i) {
     auto* next = std::get_if<content_message>(&messages[i]);
     auto* prev = out > 0 ? std::get_if<content_message>(&messages[out - 1]) : nullptr;
-    if (next && prev && can_join(*prev, *next)) {
-      join(*prev, std::move(*next));
+    if (next && prev && join_content(*prev, *next)) {
       ++merged;
       continue;
     }

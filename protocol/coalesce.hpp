@@ -11,6 +11,10 @@
 
 namespace moai::protocol {
 
+// Appends `next` to `into` when it continues it (the rule below); false leaves both as
+// they were.
+bool join_content(content_message& into, content_message& next);
+
 // Merges runs of adjacent content messages in place. A message joins the one before it
 // when both are about the same CoValue, it carries no header the first lacks, and each
 // of its sessions either is new to the first or continues it exactly. Other messages
