@@ -143,10 +143,15 @@ struct http_server::impl {
   // I/O objects before their context; the context (and the sessions its handlers hold)
   // before the members sessions touch as they go.
   ~impl() {
+    ping_ticker.reset();
     acceptor.reset();
     work.reset();
     ioc_owner.reset();
   }
+
+  // One timer pings every open connection (cojson clients drop a silent server).
+  std::optional<net::steady_timer> ping_ticker{std::in_place, ioc};
+  void schedule_pings();
 
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
@@ -156,7 +161,7 @@ struct http_server::impl {
 class websocket_session : public std::enable_shared_from_this<websocket_session>, public sync_connection {
   // Reads start small and grow with the message: an idle connection then holds
   // almost no buffer, a large message still arrives in few reads.
-  static constexpr std::size_t kMinReadChunk = 512;
+  static constexpr std::size_t kMinReadChunk = 128;
   static constexpr std::size_t kMaxReadChunk = 1 << 20;
   static constexpr std::size_t kKeptBufferBytes = 64 * 1024;
   static constexpr std::chrono::seconds kCloseGrace{5};
@@ -165,7 +170,6 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   websocket_session(tcp::socket&& socket, http_server::impl* server, std::uint64_t id,
                     std::string remote)
       : ws_(std::move(socket)),
-        ping_timer_(ws_.get_executor()),
         close_timer_(ws_.get_executor()),
         server_(server),
         id_(id),
@@ -204,6 +208,14 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   // Called after the I/O threads stopped: no handler will run again.
   void abandon() { finish("server stopped"); }
 
+  // Called on the server's ping tick (one timer for all connections).
+  void ping() {
+    net::post(ws_.get_executor(), [self = shared_from_this()] {
+      if (self->closed_ || self->close_requested_ || !self->handler_) return;
+      self->enqueue(protocol::encode_ping(now_ms(), self->server_->options.datacenter), true);
+    });
+  }
+
   void close(std::uint16_t code, std::string reason) override {
     net::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
       self->begin_close(code, std::move(reason));
@@ -225,7 +237,6 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
       begin_close(1013, "server not ready");
       return;
     }
-    schedule_ping();
     do_read();
   }
 
@@ -321,32 +332,21 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
       log::warn("gateway", "peer did not take its close in time; dropping the connection",
                 {{"connection", self->id_}, {"remote", self->remote_}});
       beast::error_code ignored;
-      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+      beast::get_lowest_layer(self->ws_).close(ignored);
       self->finish("close timed out");
     });
     if (queue_.empty()) do_close();
   }
 
   void do_close() {
-    ping_timer_.cancel();
     websocket::close_reason cr(static_cast<websocket::close_code>(close_code_), close_reason_);
     ws_.async_close(cr, [self = shared_from_this()](beast::error_code) { self->finish("closed by server"); });
-  }
-
-  void schedule_ping() {
-    ping_timer_.expires_after(server_->options.ping_interval);
-    ping_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec || self->closed_ || self->close_requested_) return;
-      self->enqueue(protocol::encode_ping(now_ms(), self->server_->options.datacenter), true);
-      self->schedule_ping();
-    });
   }
 
   // The connection is over, whichever side ended it.
   void finish(const std::string& reason) {
     if (closed_) return;
     closed_ = true;
-    ping_timer_.cancel();
     close_timer_.cancel();
     queue_.clear();
     {
@@ -359,9 +359,10 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
     }
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  // A plain socket underneath: the WebSocket layer has its own timeouts, and
+  // beast::tcp_stream's would cost two more timers per idle connection.
+  websocket::stream<tcp::socket> ws_;
   beast::flat_buffer buffer_;
-  net::steady_timer ping_timer_;
   net::steady_timer close_timer_;
   http_server::impl* server_;
   std::uint64_t id_;
@@ -595,6 +596,23 @@ class http_session : public std::enable_shared_from_this<http_session> {
   bool keep_alive_ = true;
 };
 
+void http_server::impl::schedule_pings() {
+  ping_ticker->expires_after(options.ping_interval);
+  ping_ticker->async_wait([this](beast::error_code ec) {
+    if (ec || !accepting) return;
+    std::vector<std::shared_ptr<websocket_session>> open;
+    {
+      std::lock_guard<std::mutex> lock(sessions_mutex);
+      open.reserve(sessions.size());
+      for (auto& [id, weak] : sessions) {
+        if (auto session = weak.lock()) open.push_back(std::move(session));
+      }
+    }
+    for (auto& session : open) session->ping();
+    schedule_pings();
+  });
+}
+
 void http_server::impl::do_accept() {
   acceptor->async_accept(net::make_strand(ioc), beast::bind_front_handler(&http_server::impl::on_accept, this));
 }
@@ -627,6 +645,7 @@ std::uint16_t http_server::start() {
   s.accepting = true;
   s.work.emplace(net::make_work_guard(s.ioc));
   s.do_accept();
+  s.schedule_pings();
   for (unsigned i = 0; i < std::max(1u, s.options.io_threads); ++i) {
     s.threads.emplace_back([&s] { s.ioc.run(); });
   }
@@ -639,6 +658,7 @@ void http_server::stop_accepting() {
   net::post(s.ioc, [impl = impl_.get()] {
     beast::error_code ec;
     impl->acceptor->close(ec);
+    impl->ping_ticker->cancel();
   });
   std::vector<std::shared_ptr<websocket_session>> open;
   {
