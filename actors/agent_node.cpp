@@ -552,6 +552,7 @@ agent_node_actor::behavior_type agent_node(self_ptr self, protocol::agent_identi
         for (const auto& text : out.messages) on_text(self, text);
       },
       [=](frame_sent&) { note_message(self, *self->state.probe); },
+      [=](flush_atom) { note_message(self, *self->state.probe); },
       [=](connection_closed& c) {
         note_message(self, *self->state.probe);
         log::warn(actor_origin(self), "connection to the server lost", {{"reason", c.reason}});

@@ -40,8 +40,11 @@ struct outgoing_messages {
   int priority = 0;
 };
 
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+
 using peer_actor = caf::typed_actor<caf::reacts_to<incoming_frame>, caf::reacts_to<frame_sent>,
-                                    caf::reacts_to<connection_closed>, caf::reacts_to<outgoing_messages>>;
+                                    caf::reacts_to<connection_closed>, caf::reacts_to<outgoing_messages>,
+                                    caf::reacts_to<flush_atom>>;
 
 // ---- CoValue actors and the sync manager that routes to them ----------------
 
@@ -114,7 +117,6 @@ struct manager_stats {
 struct stats_query {};
 
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
-using flush_atom = caf::atom_constant<caf::atom("flush")>;
 // CoValue actor → itself: apply the content staged since the last drain.
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 // Manager → CoValue actor: retire now if idle (too many CoValues in memory).

@@ -24,7 +24,10 @@ struct peer_state {
   sync_metrics* metrics = nullptr;
   peer_options options;
   std::uint64_t id = 0;
-  bool batching = false;  // switched on once the peer sends a multi-message frame
+  // cojson receivers split every frame on '\n', so queued messages are always coalesced
+  // (jazz-run sends one per frame; fewer frames mean fewer syscalls under load).
+  bool batching = true;
+  bool flush_scheduled = false;
   std::size_t queued_bytes = 0;
   std::array<gateway::fifo<std::string>, 3> queues;  // high, medium, low
   std::map<std::string, reconcile_batch> reconciles;
@@ -90,10 +93,12 @@ void enqueue(self_ptr self, std::string message, int priority) {
   if (st.closing) return;
   st.queued_bytes += message.size();
   st.queues[queue_index(priority)].push_back(std::move(message));
-  if (st.queued_bytes > st.options.max_queued_bytes) {
-    close_slow_consumer(self);
-    return;
-  }
+  if (st.queued_bytes > st.options.max_queued_bytes) close_slow_consumer(self);
+}
+
+// A message of the peer actor's own (reconcile): queued and sent at once.
+void send_own(self_ptr self, std::string message) {
+  enqueue(self, std::move(message), 0);
   flush(self);
 }
 
@@ -102,7 +107,7 @@ void settle_reconcile(self_ptr self, const std::string& covalue_id) {
   for (auto it = st.reconciles.begin(); it != st.reconciles.end();) {
     it->second.unsettled.erase(covalue_id);
     if (it->second.unanswered == 0 && it->second.unsettled.empty()) {
-      enqueue(self, protocol::encode_reconcile_ack(it->first), 0);
+      send_own(self, protocol::encode_reconcile_ack(it->first));
       it = st.reconciles.erase(it);
     } else {
       ++it;
@@ -113,7 +118,7 @@ void settle_reconcile(self_ptr self, const std::string& covalue_id) {
 void on_reconcile(self_ptr self, protocol::reconcile_message&& m) {
   auto& st = self->state;
   if (m.values.empty()) {
-    enqueue(self, protocol::encode_reconcile_ack(m.batch_id), 0);
+    send_own(self, protocol::encode_reconcile_ack(m.batch_id));
     return;
   }
   auto& batch = st.reconciles[m.batch_id];
@@ -128,10 +133,10 @@ void on_reconcile(self_ptr self, protocol::reconcile_message&& m) {
               if (it == st.reconciles.end()) return;
               if (!r.found) {
                 it->second.unsettled.insert(r.id);
-                enqueue(self, protocol::encode_load(protocol::known_state{r.id, false, {}}), 0);
+                send_own(self, protocol::encode_load(protocol::known_state{r.id, false, {}}));
               } else if (protocol::sessions_short_hash(r.sessions) != hash) {
                 it->second.unsettled.insert(r.id);
-                enqueue(self, protocol::encode_load(protocol::known_state{r.id, true, std::move(r.sessions)}), 0);
+                send_own(self, protocol::encode_load(protocol::known_state{r.id, true, std::move(r.sessions)}));
               }
               it->second.unanswered--;
               settle_reconcile(self, "");
@@ -158,7 +163,6 @@ void on_frame(self_ptr self, std::string&& text) {
     st.metrics->reject(e.invalid_header ? rejection::invalid_header : rejection::invalid_message);
     log::warn(actor_origin(self), "message skipped", {{"peer", st.id}, {"action", e.action}, {"id", e.id}, {"reason", e.reason}});
   }
-  if (frame.messages.size() + frame.errors.size() + frame.pings > 1) st.batching = true;
   for (const auto& message : frame.messages) st.metrics->count_in(static_cast<action>(message.index()));
   // A burst of transactions for one CoValue is verified with one signature check.
   protocol::coalesce_content(frame.messages);
@@ -198,7 +202,20 @@ peer_actor::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::
       },
       [=](outgoing_messages& out) {
         note_message(self, *self->state.probe);
+        auto& st = self->state;
         for (auto& m : out.messages) enqueue(self, std::move(m), out.priority);
+        // With more messages waiting, send once they are in: they share frames.
+        if (st.probe->mailbox.load(std::memory_order_relaxed) == 0) {
+          flush(self);
+        } else if (!st.flush_scheduled) {
+          st.flush_scheduled = true;
+          self->send(self, flush_atom::value);
+        }
+      },
+      [=](flush_atom) {
+        note_message(self, *self->state.probe);
+        self->state.flush_scheduled = false;
+        flush(self);
       },
       [=](connection_closed& c) {
         note_message(self, *self->state.probe);
