@@ -73,6 +73,15 @@ struct covalue_actor_state {
   bool retire_requested = false;
   bool fetching_groups = false;
   std::shared_ptr<actor_probe> probe;
+  // Bumped whenever cv changes; keys the last encoded content below.
+  std::uint64_t version = 0;
+  // Subscribers mostly hold the same state, so what one lacks is encoded once per change.
+  struct encoded_content {
+    std::uint64_t version = 0;
+    known_state peer;
+    std::vector<std::string> pieces;
+  };
+  std::optional<encoded_content> last_encoded;
   static inline const char* name = "covalue";
 };
 
@@ -123,9 +132,19 @@ known_state known_for(const covalue_actor_state& st, const known_state& peer_cla
 }
 
 // Sends `p` what it lacks of this CoValue (dependencies already handled).
+// What `peer` lacks, encoded (or the same pieces as for the last peer in that state).
+std::vector<std::string> content_for(covalue_actor_state& st, const known_state& peer) {
+  if (st.last_encoded && st.last_encoded->version == st.version && st.last_encoded->peer == peer) {
+    return st.last_encoded->pieces;
+  }
+  auto pieces = st.cv->new_content_since(&peer);
+  st.last_encoded = covalue_actor_state::encoded_content{st.version, peer, pieces};
+  return pieces;
+}
+
 void send_content(self_ptr self, peer_entry& p, bool force_known) {
   auto& st = self->state;
-  auto pieces = st.cv->new_content_since(&p.known);
+  auto pieces = content_for(st, p.known);
   if (!pieces.empty()) {
     send_to(self, p.handle, std::move(pieces), content_priority(st), action::content);
     protocol::merge_into(p.known, st.cv->known());
@@ -412,6 +431,7 @@ void apply_content(self_ptr self, pending_content&& item) {
     }
   }
   note_dependency_changes(st);
+  if (header_new || !write.batches.empty()) st.version++;
   if (header_new) header_arrived(self);
 
   if (st.cv->is_deleted()) {
@@ -693,6 +713,7 @@ void load_from_storage(self_ptr self, const storage::stored_covalue& stored) {
     st.cv->session(s.session_id).restore_checkpoints(std::move(checkpoints), s.bytes_since_checkpoint);
   }
   if (stored.deleted) st.cv->mark_deleted();
+  st.version++;
   note_dependency_changes(st);
 }
 
