@@ -5,24 +5,11 @@
 // (harness.mjs has a startServer too, but it does not expose the pid and logs at info.)
 import { spawn } from "node:child_process";
 import { createWriteStream, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { sleep, waitFor } from "../../interop/lib/harness.mjs";
+import { freePort, sleep, waitFor } from "../../interop/lib/harness.mjs";
 
 const referenceScript = fileURLToPath(new URL("../../interop/lib/reference-server.mjs", import.meta.url));
-
-export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function healthy(port) {
   try {

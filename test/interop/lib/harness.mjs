@@ -42,7 +42,7 @@ export function tempDir(prefix = "moai-interop-") {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-async function freePort() {
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
