@@ -11,7 +11,47 @@
 
 namespace moai::protocol {
 
+namespace {
+
+// RapidJSON 1.1.0 (Debian's) reads past its table of powers of ten on a number with
+// hundreds of digits, e.g. "0.000…0": a crash on hostile input. JSON.stringify never
+// writes a number longer than 24 characters, so longer ones are refused before parsing.
+constexpr std::size_t kMaxNumberChars = 100;
+
+// Offset of the first number token longer than kMaxNumberChars, or npos.
+std::size_t find_overlong_number(std::string_view text) {
+  bool in_string = false;
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      run = 0;
+    } else if ((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E') {
+      if (++run > kMaxNumberChars) return i + 1 - run;
+    } else {
+      run = 0;
+    }
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
 bool parse_json(std::string_view text, json_document& doc, std::string& error) {
+  if (auto at = find_overlong_number(text); at != std::string_view::npos) {
+    error = "number longer than " + std::to_string(kMaxNumberChars) + " characters at offset " + std::to_string(at);
+    doc.SetNull();
+    return false;
+  }
   constexpr unsigned flags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag |
                              rapidjson::kParseIterativeFlag;
   doc.Parse<flags>(text.data(), text.size());

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "protocol/blake3_hash.hpp"
+#include "protocol/codec.hpp"
 #include "protocol/json.hpp"
 #include "protocol/json_number.hpp"
 #include "protocol/json_text.hpp"
@@ -142,6 +143,21 @@ BOOST_AUTO_TEST_CASE(parse_errors_are_reported_not_thrown) {
   BOOST_REQUIRE(parse_json(nested, doc, error));
   std::string out;
   BOOST_TEST(!append_stable_json(out, doc));
+}
+
+BOOST_AUTO_TEST_CASE(numbers_with_hundreds_of_digits_are_refused_not_crashing) {
+  // Found by fuzzing decode_frame: RapidJSON 1.1.0 reads out of bounds on this.
+  json_document doc;
+  std::string error;
+  const std::string zeros = "{\"\":0." + std::string(660, '0') + "}";
+  BOOST_TEST(!parse_json(zeros, doc, error));
+  BOOST_TEST(error.find("number longer than") != std::string::npos);
+  BOOST_TEST(!parse_json("[1" + std::string(300, '0') + "]", doc, error));
+  // Long digit runs inside strings are only text.
+  BOOST_TEST(parse_json("[\"" + std::string(5000, '0') + "\", -1.7976931348623157e+308, 5e-324]", doc, error), error);
+  auto frame = decode_frame("{\"action\":\"load\",\"id\":\"co_zabc\",\"header\":false,\"sessions\":{\"x\":0." +
+                            std::string(1000, '0') + "1}}");
+  BOOST_TEST(frame.dropped);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
