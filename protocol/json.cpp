@@ -13,15 +13,19 @@ namespace moai::protocol {
 
 namespace {
 
-// RapidJSON 1.1.0 (Debian's) reads past its table of powers of ten on a number with
-// hundreds of digits, e.g. "0.000…0": a crash on hostile input. JSON.stringify never
-// writes a number longer than 24 characters, so longer ones are refused before parsing.
+// RapidJSON 1.1.0 (Debian's) mishandles numbers far outside double's range: with
+// hundreds of digits ("0.000…0") it reads past its table of powers of ten (a crash on
+// hostile input), with huge exponents ("1e-2000000000") its exponent arithmetic
+// overflows. JSON.stringify never writes more than 24 characters or a 3-digit
+// exponent, so such numbers are refused before parsing.
 constexpr std::size_t kMaxNumberChars = 100;
+constexpr std::size_t kMaxExponentDigits = 3;
 
-// Offset of the first number token longer than kMaxNumberChars, or npos.
-std::size_t find_overlong_number(std::string_view text) {
+// Offset of the first number token out of those bounds, or npos.
+std::size_t find_unsafe_number(std::string_view text) {
   bool in_string = false;
-  std::size_t run = 0;
+  std::size_t run = 0, exponent_digits = 0;
+  bool in_exponent = false;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
@@ -32,14 +36,20 @@ std::size_t find_overlong_number(std::string_view text) {
       }
       continue;
     }
-    if (c == '"') {
-      in_string = true;
-      run = 0;
-    } else if ((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E') {
+    const bool digit = c >= '0' && c <= '9';
+    if (digit || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E') {
       if (++run > kMaxNumberChars) return i + 1 - run;
-    } else {
-      run = 0;
+      if (c == 'e' || c == 'E') {
+        in_exponent = true;
+        exponent_digits = 0;
+      } else if (digit && in_exponent && ++exponent_digits > kMaxExponentDigits) {
+        return i + 1 - run;
+      }
+      continue;
     }
+    run = exponent_digits = 0;
+    in_exponent = false;
+    if (c == '"') in_string = true;
   }
   return std::string_view::npos;
 }
@@ -47,8 +57,9 @@ std::size_t find_overlong_number(std::string_view text) {
 }  // namespace
 
 bool parse_json(std::string_view text, json_document& doc, std::string& error) {
-  if (auto at = find_overlong_number(text); at != std::string_view::npos) {
-    error = "number longer than " + std::to_string(kMaxNumberChars) + " characters at offset " + std::to_string(at);
+  if (auto at = find_unsafe_number(text); at != std::string_view::npos) {
+    error = "number out of range (over " + std::to_string(kMaxNumberChars) + " characters or a " +
+            std::to_string(kMaxExponentDigits + 1) + "+ digit exponent) at offset " + std::to_string(at);
     doc.SetNull();
     return false;
   }
