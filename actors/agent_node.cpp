@@ -542,6 +542,22 @@ agent_node_actor::behavior_type agent_node(self_ptr self, protocol::agent_identi
   st.probe = metrics->actors.enroll(node_state::name, self->id());
   log::info(actor_origin(self), "agent node started",
             {{"account", st.identity.account_id}, {"session", st.writer->session_id()}});
+  // Credentials that do not belong together would only show as refused writes later.
+  ensure_loaded(self, st.identity.account_id, [self](const node_error& e) {
+    const auto& id = self->state.identity;
+    if (!e.ok()) {
+      log::warn(actor_origin(self), "the server account is not available (yet); agent routes will fail until it is",
+                {{"account", id.account_id}, {"error", e.message}});
+      return;
+    }
+    const auto* h = track(self, id.account_id).state->header();
+    if (!h->is_account()) {
+      log::error(actor_origin(self), "PEER_ID is not an account", {{"account", id.account_id}});
+    } else if (h->initial_admin != id.agent_id()) {
+      log::error(actor_origin(self), "PEER_SECRET is not the secret of PEER_ID's agent; its writes will be refused",
+                 {{"account", id.account_id}});
+    }
+  });
   return {
       [=](incoming_frame& f) {
         note_message(self, *self->state.probe);
