@@ -150,6 +150,9 @@ BOOST_AUTO_TEST_CASE(operations_keys) {
   e = error_of({}, {{"MOAI_MAX_PEER_QUEUE_BYTES", "10"}});
   BOOST_TEST(e.find("limits.max_peer_queue_bytes") != std::string::npos);
   BOOST_TEST(e.find("env MOAI_MAX_PEER_QUEUE_BYTES") != std::string::npos);
+  e = error_of({"--scheduler-policy", "round-robin"}, {});
+  BOOST_TEST(e.find("runtime.scheduler_policy") != std::string::npos);
+  BOOST_TEST(load_config({}, {{"MOAI_SCHEDULER_POLICY", "stealing"}}).scheduler_policy == "stealing");
   e = error_of({}, {{"LLM_RATE_LIMIT_PER_MINUTE", "-1"}});
   BOOST_TEST(e.find("llm.rate_limit_per_minute") != std::string::npos);
 }
