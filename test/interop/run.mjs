@@ -66,4 +66,5 @@ try {
   await Promise.all(ctx.servers.map((s) => s.stop().catch(() => {})));
   if (!failed) rmSync(ctx.workDir, { recursive: true, force: true });
 }
-process.exit(failed ? 1 : 0);
+if (failed) process.exit(1);
+process.exit(0);
