@@ -149,26 +149,23 @@ std::string render_prometheus(const sync_metrics& m, const gateway::server_count
     e.sample("moai_storage_write_seconds_count", load(h.count));
   }
 
-  e.family("moai_actors", "gauge", "Live actors, by kind (covalue = CoValues in memory).");
-  for (const auto& k : actors) e.sample("moai_actors", static_cast<double>(k.count), exposition::label("kind", k.kind));
-  e.family("moai_actor_mailbox_depth", "gauge", "Messages waiting in mailboxes, summed over the actors of a kind.");
-  for (const auto& k : actors) {
-    e.sample("moai_actor_mailbox_depth", static_cast<double>(k.mailbox_total), exposition::label("kind", k.kind));
-  }
-  e.family("moai_actor_mailbox_depth_max", "gauge", "The deepest mailbox among the actors of a kind.");
-  for (const auto& k : actors) {
-    e.sample("moai_actor_mailbox_depth_max", static_cast<double>(k.mailbox_max), exposition::label("kind", k.kind));
-  }
-  e.family("moai_actor_messages_handled_total", "counter", "Messages handled, by actor kind.");
-  for (const auto& k : actors) {
-    e.sample("moai_actor_messages_handled_total", static_cast<double>(k.handled_total),
-             exposition::label("kind", k.kind));
-  }
-  e.family("moai_actor_backlog_age_seconds", "gauge",
-           "How long the most backed-up actor of a kind has had messages waiting.");
-  for (const auto& k : actors) {
-    e.sample("moai_actor_backlog_age_seconds", k.oldest_backlog_ms / 1000, exposition::label("kind", k.kind));
-  }
+  // One family per figure of the actor inspection, a sample per actor kind.
+  auto per_kind = [&](const char* name, const char* type, const char* help, auto figure) {
+    e.family(name, type, help);
+    for (const auto& k : actors) e.sample(name, figure(k), exposition::label("kind", k.kind));
+  };
+  using kind = actor_kind_summary;
+  per_kind("moai_actors", "gauge", "Live actors, by kind (covalue = CoValues in memory).",
+           [](const kind& k) { return static_cast<double>(k.count); });
+  per_kind("moai_actor_mailbox_depth", "gauge", "Messages waiting in mailboxes, summed over the actors of a kind.",
+           [](const kind& k) { return static_cast<double>(k.mailbox_total); });
+  per_kind("moai_actor_mailbox_depth_max", "gauge", "The deepest mailbox among the actors of a kind.",
+           [](const kind& k) { return static_cast<double>(k.mailbox_max); });
+  per_kind("moai_actor_messages_handled_total", "counter", "Messages handled, by actor kind.",
+           [](const kind& k) { return static_cast<double>(k.handled_total); });
+  per_kind("moai_actor_backlog_age_seconds", "gauge",
+           "How long the most backed-up actor of a kind has had messages waiting.",
+           [](const kind& k) { return k.oldest_backlog_ms / 1000; });
 
   e.family("moai_process_resident_memory_bytes", "gauge", "Resident set size of the process.");
   e.sample("moai_process_resident_memory_bytes", process.resident_bytes);
