@@ -9,6 +9,7 @@
 #include "protocol/codec.hpp"
 #include "protocol/coalesce.hpp"
 #include "protocol/covalue_state.hpp"
+#include "protocol/deletion.hpp"
 #include "protocol/group.hpp"
 #include "protocol/ids.hpp"
 #include "protocol/keys.hpp"
@@ -300,52 +301,6 @@ void reject(self_ptr self, peer_entry& p, rejection kind, const std::string& ses
             {{"id", st.id}, {"peer", p.peer_id}, {"session", session_id}, {"reason", why}});
 }
 
-// A delete session (guide §2.9): exactly one transaction, in a CoValue owned by a
-// group, and if it carries the delete marker {"deleted": <this id>} its author must be
-// admin of the owning group when it was made. `deletes` reports a valid marker.
-bool check_delete(const covalue_actor_state& st, pending_content& item, const protocol::session_content& entry,
-                  std::uint32_t ours, bool& deletes, std::string& why) {
-  deletes = false;
-  const auto* header = st.cv->header();
-  if (ours > 0 || entry.transactions.size() - (ours - entry.after) > 1) {
-    why = "a delete session holds exactly one transaction";
-    return false;
-  }
-  const auto& tx = entry.transactions[ours - entry.after];
-  if (header->is_group_or_account()) {
-    why = "groups and accounts cannot be deleted";
-    return false;
-  }
-  auto content = protocol::read_trusting_content(tx);
-  if (!content || !content->meta) return true;  // not a delete marker: an ordinary transaction
-  protocol::json_document meta;
-  std::string error;
-  std::string_view deleted;
-  if (!protocol::parse_json(*content->meta, meta, error) || !protocol::get_string(meta, "deleted", deleted)) {
-    return true;
-  }
-  if (deleted != st.id) {
-    why = "delete marker names another CoValue";
-    return false;
-  }
-  if (header->ruleset != protocol::ruleset_kind::owned_by_group) {
-    why = "only CoValues owned by a group can be deleted";
-    return false;
-  }
-  const protocol::group_view* group = item.groups ? item.groups->view(header->group) : nullptr;
-  if (!group) {
-    why = "the owning group is not available";
-    return false;
-  }
-  auto role = group->role_of(protocol::session_author(entry.session_id), tx.made_at, item.groups->lookup());
-  if (role != "admin") {
-    why = "only admins of the owning group can delete";
-    return false;
-  }
-  deletes = true;
-  return true;
-}
-
 // Verifies, applies and stores one content message whose dependencies are available.
 void apply_content(self_ptr self, pending_content&& item) {
   auto& st = self->state;
@@ -385,11 +340,12 @@ void apply_content(self_ptr self, pending_content&& item) {
     if (sent_until <= ours) continue;  // a duplicate: harmless, still acknowledged
     bool deletes = false;
     if (protocol::is_delete_session_id(entry.session_id)) {
-      std::string why;
-      if (!check_delete(st, item, entry, ours, deletes, why)) {
-        reject(self, p, rejection::invalid_delete, entry.session_id, why);
+      auto verdict = protocol::check_delete_session(*st.cv, entry, ours, item.groups.get());
+      if (!verdict.valid) {
+        reject(self, p, rejection::invalid_delete, entry.session_id, verdict.why);
         continue;
       }
+      deletes = verdict.deletes;
     }
     std::string why;
     auto signer = signer_for(self, entry.session_id, why);
