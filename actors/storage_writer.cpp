@@ -12,10 +12,16 @@ struct pending_write {
   caf::typed_response_promise<write_ack> promise;
 };
 
+struct pending_load {
+  std::string id;
+  caf::typed_response_promise<load_reply> promise;
+};
+
 struct storage_state {
   std::shared_ptr<storage::covalue_store> store;
   sync_metrics* metrics = nullptr;
   std::vector<pending_write> pending;
+  std::vector<pending_load> loads;
   bool flush_scheduled = false;
   std::shared_ptr<actor_probe> probe;
   static inline const char* name = "storage_writer";
@@ -23,9 +29,16 @@ struct storage_state {
 
 using storage_pointer = storage_actor::stateful_pointer<storage_state>;
 
-void flush(storage_pointer self) {
+void schedule_flush(storage_pointer self) {
+  // A flush message queued behind everything already in the mailbox: all writes
+  // (and loads) that arrived meanwhile are served together.
+  if (self->state.flush_scheduled) return;
+  self->state.flush_scheduled = true;
+  self->send(self, flush_atom::value);
+}
+
+void flush_writes(storage_pointer self) {
   auto& st = self->state;
-  st.flush_scheduled = false;
   if (st.pending.empty()) return;
   std::vector<storage::covalue_write> writes;
   writes.reserve(st.pending.size());
@@ -38,7 +51,8 @@ void flush(storage_pointer self) {
   } catch (const std::exception& e) {
     ok = false;
     st.metrics->storage_failures++;
-    log::error(actor_origin(self), "write failed; nothing of this batch was stored", {{"error", e.what()}, {"writes", writes.size()}});
+    log::error(actor_origin(self), "write failed; nothing of this batch was stored",
+               {{"error", e.what()}, {"writes", writes.size()}});
   }
   const auto elapsed = std::chrono::steady_clock::now() - started;
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
@@ -46,9 +60,38 @@ void flush(storage_pointer self) {
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()));
   st.metrics->storage_batches++;
   st.metrics->storage_writes += writes.size();
-  log::trace(actor_origin(self), "batch committed", {{"writes", writes.size()}, {"us", static_cast<long long>(micros)}});
+  log::trace(actor_origin(self), "batch committed",
+             {{"writes", writes.size()}, {"us", static_cast<long long>(micros)}});
   for (auto& p : st.pending) p.promise.deliver(write_ack{ok});
   st.pending.clear();
+}
+
+void serve_loads(storage_pointer self) {
+  auto& st = self->state;
+  if (st.loads.empty()) return;
+  std::vector<std::string> ids;
+  ids.reserve(st.loads.size());
+  for (auto& l : st.loads) ids.push_back(std::move(l.id));
+  std::vector<storage::load_result> results;
+  try {
+    results = st.store->load_many(ids);
+  } catch (const std::exception& e) {  // the read transaction itself failed
+    results.assign(ids.size(), storage::load_result{std::nullopt, e.what()});
+  }
+  st.metrics->storage_loads += ids.size();
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    auto& r = results[i];
+    if (!r.error.empty()) log::error(actor_origin(self), "read failed", {{"id", ids[i]}, {"error", r.error}});
+    st.loads[i].promise.deliver(load_reply{std::move(r.covalue), std::move(r.error)});
+  }
+  st.loads.clear();
+}
+
+// Writes first: reads see every acknowledged write.
+void flush(storage_pointer self) {
+  self->state.flush_scheduled = false;
+  flush_writes(self);
+  serve_loads(self);
 }
 
 storage_actor::behavior_type storage_writer(storage_pointer self, std::shared_ptr<storage::covalue_store> store,
@@ -67,32 +110,23 @@ storage_actor::behavior_type storage_writer(storage_pointer self, std::shared_pt
         note_message(self, *self->state.probe);
         auto promise = self->make_response_promise<write_ack>();
         self->state.pending.push_back({std::move(req.write), promise});
-        // A flush message queued behind everything already in the mailbox: all
-        // writes that arrived meanwhile share one transaction.
-        if (!self->state.flush_scheduled) {
-          self->state.flush_scheduled = true;
-          self->send(self, flush_atom::value);
-        }
+        schedule_flush(self);
         return promise;
       },
       [=](flush_atom) {
         note_message(self, *self->state.probe);
         flush(self);
       },
-      [=](load_request& req) -> load_reply {
+      [=](load_request& req) -> caf::result<load_reply> {
         note_message(self, *self->state.probe);
-        flush(self);  // reads see every acknowledged write
-        self->state.metrics->storage_loads++;
-        try {
-          return load_reply{self->state.store->load(req.id), {}};
-        } catch (const std::exception& e) {
-          log::error(actor_origin(self), "read failed", {{"id", req.id}, {"error", e.what()}});
-          return load_reply{std::nullopt, e.what()};
-        }
+        auto promise = self->make_response_promise<load_reply>();
+        self->state.loads.push_back({std::move(req.id), promise});
+        schedule_flush(self);
+        return promise;
       },
       [=](known_query& req) -> known_reply {
         note_message(self, *self->state.probe);
-        flush(self);
+        flush_writes(self);
         try {
           auto known = self->state.store->load_known(req.id);
           if (!known) return known_reply{req.id, false, {}};

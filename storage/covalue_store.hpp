@@ -22,7 +22,7 @@ struct stored_session {
 
 struct stored_covalue {
   std::string id;
-  std::string header;  // header JSON text
+  std::string header;                    // header JSON text
   std::vector<stored_session> sessions;  // in the order they were first stored
   bool deleted = false;
 };
@@ -33,7 +33,7 @@ struct session_batch {
   std::uint32_t after = 0;
   std::vector<std::string> transactions;
   std::string last_signature;
-  bool checkpoint = false;  // record last_signature as a signatureAfter row
+  bool checkpoint = false;                   // record last_signature as a signatureAfter row
   std::uint32_t bytes_since_checkpoint = 0;  // the session's counter after this batch
 };
 
@@ -42,6 +42,12 @@ struct covalue_write {
   std::string header;  // stored if the CoValue is new; may be empty otherwise
   std::vector<session_batch> batches;
   bool deleted = false;  // a delete was accepted: keep a tombstone
+};
+
+// One answer of load_many: the CoValue (nullopt when not stored) or the read error.
+struct load_result {
+  std::optional<stored_covalue> covalue;
+  std::string error;  // set when the read failed
 };
 
 struct store_stats {
@@ -55,6 +61,10 @@ class covalue_store {
   virtual ~covalue_store() = default;
   virtual const char* kind() const = 0;
   virtual std::optional<stored_covalue> load(const std::string& id) = 0;
+  // Several loads that see one state of the database. The SQLite store runs them in
+  // one read transaction: a cold start's burst of loads then costs one lock, not one
+  // per statement.
+  virtual std::vector<load_result> load_many(const std::vector<std::string>& ids);
   // sessionID → stored count; nullopt when the CoValue is not stored.
   virtual std::optional<std::map<std::string, std::uint32_t>> load_known(const std::string& id) = 0;
   // Applies all writes atomically. Overlapping batches (already stored prefixes) are

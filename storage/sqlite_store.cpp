@@ -1,8 +1,8 @@
 // cojson's SQLite schema (migrations 1–7 of cojson 0.20.19's sqliteMigrations.ts),
 // so a database written by Jazz's own sync server opens here and vice versa.
-#include <stdexcept>
-
 #include <SQLiteCpp/SQLiteCpp.h>
+
+#include <stdexcept>
 
 #include "storage/covalue_store.hpp"
 
@@ -119,6 +119,14 @@ class sqlite_store final : public covalue_store {
     d.reset();
     d.bind(1, id);
     out.deleted = d.executeStep();
+    return out;
+  }
+
+  std::vector<load_result> load_many(const std::vector<std::string>& ids) override {
+    if (ids.size() < 2) return covalue_store::load_many(ids);
+    SQLite::Transaction read(db_);  // rolled back (nothing to undo) if commit is not reached
+    auto out = covalue_store::load_many(ids);
+    read.commit();
     return out;
   }
 

@@ -63,9 +63,20 @@ void exercise(covalue_store& s) {
   BOOST_REQUIRE(known);
   BOOST_TEST(known->at("s1") == 3u);
   BOOST_TEST(known->at("s2") == 1u);
+  // Several loads at once (one read transaction in SQLite), answered in order.
+  auto many = s.load_many({"co_zmissing", "co_z1", "co_z1"});
+  BOOST_REQUIRE_EQUAL(many.size(), 3u);
+  BOOST_TEST(!many[0].covalue);
+  BOOST_TEST(many[0].error.empty());
+  BOOST_REQUIRE(many[1].covalue && many[2].covalue);
+  BOOST_TEST(many[1].covalue->sessions[0].transactions == cv->sessions[0].transactions);
+  BOOST_TEST(many[2].covalue->sessions[1].last_signature == "sigu");
+  // Writes still commit after a batch of loads.
+  s.write({batch("co_z1", "", "s2", 1, {"u1"}, "sigu1")});
+  BOOST_TEST(s.load_known("co_z1")->at("s2") == 2u);
   auto stats = s.stats();
   BOOST_TEST(stats.covalues == 1u);
-  BOOST_TEST(stats.transactions == 4u);
+  BOOST_TEST(stats.transactions == 5u);
 }
 
 }  // namespace
