@@ -641,7 +641,7 @@ void load_from_storage(self_ptr self, const storage::stored_covalue& stored) {
     std::vector<protocol::transaction> txs;
     txs.reserve(s.transactions.size());
     for (const auto& text : s.transactions) {
-      auto tx = protocol::parse_transaction_text(text, error);
+      auto tx = protocol::parse_stored_transaction(text, error);
       if (!tx) {
         log::error(actor_origin(self), "stored transaction is invalid; session truncated there",
                    {{"id", st.id}, {"session", s.session_id}, {"index", txs.size()}, {"error", error}});

@@ -1,9 +1,10 @@
 #include "protocol/json.hpp"
 
-#include <algorithm>
-#include <vector>
-
 #include <rapidjson/error/en.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
 
 #include "protocol/bytes.hpp"
 #include "protocol/json_number.hpp"
@@ -23,55 +24,72 @@ constexpr std::size_t kMaxExponentDigits = 3;
 
 // Offset of the first number token out of those bounds, or npos.
 std::size_t find_unsafe_number(std::string_view text) {
-  bool in_string = false;
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
   std::size_t run = 0, exponent_digits = 0;
   bool in_exponent = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
+  for (const char* p = begin; p < end; ++p) {
+    const char c = *p;
+    if (c == '"') {
+      // Skip the string: its closing quote is the first one preceded by an even
+      // number of backslashes. memchr keeps this fast on long strings.
+      for (const char* q = p + 1;;) {
+        q = static_cast<const char*>(std::memchr(q, '"', static_cast<std::size_t>(end - q)));
+        if (!q) return std::string_view::npos;  // unterminated: the parser reports it
+        std::size_t slashes = 0;
+        for (const char* b = q - 1; b > p && *b == '\\'; --b) ++slashes;
+        if (slashes % 2 == 0) {
+          p = q;
+          break;
+        }
+        ++q;
       }
+      run = exponent_digits = 0;
+      in_exponent = false;
       continue;
     }
     const bool digit = c >= '0' && c <= '9';
     if (digit || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E') {
-      if (++run > kMaxNumberChars) return i + 1 - run;
+      if (++run > kMaxNumberChars) return static_cast<std::size_t>(p - begin) + 1 - run;
       if (c == 'e' || c == 'E') {
         in_exponent = true;
         exponent_digits = 0;
       } else if (digit && in_exponent && ++exponent_digits > kMaxExponentDigits) {
-        return i + 1 - run;
+        return static_cast<std::size_t>(p - begin) + 1 - run;
       }
       continue;
     }
     run = exponent_digits = 0;
     in_exponent = false;
-    if (c == '"') in_string = true;
   }
   return std::string_view::npos;
 }
 
-}  // namespace
-
-bool parse_json(std::string_view text, json_document& doc, std::string& error) {
+template <unsigned Flags>
+bool parse_with(std::string_view text, json_document& doc, std::string& error) {
   if (auto at = find_unsafe_number(text); at != std::string_view::npos) {
     error = "number out of range (over " + std::to_string(kMaxNumberChars) + " characters or a " +
             std::to_string(kMaxExponentDigits + 1) + "+ digit exponent) at offset " + std::to_string(at);
     doc.SetNull();
     return false;
   }
-  constexpr unsigned flags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag |
-                             rapidjson::kParseIterativeFlag;
-  doc.Parse<flags>(text.data(), text.size());
+  doc.Parse<Flags | rapidjson::kParseFullPrecisionFlag | rapidjson::kParseIterativeFlag>(text.data(), text.size());
   if (doc.HasParseError()) {
     error = std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " at offset " +
             std::to_string(doc.GetErrorOffset());
     return false;
   }
   return true;
+}
+
+}  // namespace
+
+bool parse_json(std::string_view text, json_document& doc, std::string& error) {
+  return parse_with<rapidjson::kParseValidateEncodingFlag>(text, doc, error);
+}
+
+bool parse_stored_json(std::string_view text, json_document& doc, std::string& error) {
+  return parse_with<rapidjson::kParseNoFlags>(text, doc, error);
 }
 
 const json_value* find_member(const json_value& obj, std::string_view key) {
@@ -113,9 +131,15 @@ std::vector<const json_value::Member*> sorted_members(const json_value& obj, Les
 bool stable_rec(std::string& out, const json_value& v, int depth) {
   if (depth <= 0) return false;
   switch (v.GetType()) {
-    case rapidjson::kNullType: out.append("null"); return true;
-    case rapidjson::kFalseType: out.append("false"); return true;
-    case rapidjson::kTrueType: out.append("true"); return true;
+    case rapidjson::kNullType:
+      out.append("null");
+      return true;
+    case rapidjson::kFalseType:
+      out.append("false");
+      return true;
+    case rapidjson::kTrueType:
+      out.append("true");
+      return true;
     case rapidjson::kNumberType:
       // JSON.parse yields a double; print it the way JS does.
       append_js_number(out, v.GetDouble());
@@ -162,9 +186,15 @@ bool stable_rec(std::string& out, const json_value& v, int depth) {
 bool serde_rec(std::string& out, const json_value& v, int depth) {
   if (depth <= 0) return false;
   switch (v.GetType()) {
-    case rapidjson::kNullType: out.append("null"); return true;
-    case rapidjson::kFalseType: out.append("false"); return true;
-    case rapidjson::kTrueType: out.append("true"); return true;
+    case rapidjson::kNullType:
+      out.append("null");
+      return true;
+    case rapidjson::kFalseType:
+      out.append("false");
+      return true;
+    case rapidjson::kTrueType:
+      out.append("true");
+      return true;
     case rapidjson::kNumberType:
       if (v.IsUint64()) {
         out.append(std::to_string(v.GetUint64()));

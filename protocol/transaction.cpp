@@ -1,5 +1,9 @@
 #include "protocol/transaction.hpp"
 
+#include <climits>
+#include <cstdint>
+#include <cstring>
+
 #include "protocol/json_text.hpp"
 
 namespace moai::protocol {
@@ -12,7 +16,104 @@ bool optional_string(const json_value& obj, std::string_view key, const json_val
   return !out || out->IsString();
 }
 
+// A cursor over canonical transaction text.
+struct canonical_reader {
+  const char* p;
+  const char* end;
+
+  bool literal(std::string_view s) {
+    if (static_cast<std::size_t>(end - p) < s.size() || std::memcmp(p, s.data(), s.size()) != 0) return false;
+    p += s.size();
+    return true;
+  }
+
+  // A string spelled exactly as append_json_string spells its value; `units` gets the
+  // value's length as utf16_length counts it. Surrogate code points are refused, as
+  // parse_transaction refuses them.
+  bool string(std::uint32_t* units = nullptr) {
+    if (p == end || *p != '"') return false;
+    ++p;
+    std::uint32_t n = 0;
+    while (p < end) {
+      const auto c = static_cast<unsigned char>(*p);
+      if (c == '"') {
+        ++p;
+        if (units) *units = n;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c == '\\') {
+        if (end - p < 2) return false;
+        switch (p[1]) {
+          case '"':
+          case '\\':
+          case 'b':
+          case 'f':
+          case 'n':
+          case 'r':
+          case 't':
+            p += 2;
+            ++n;
+            continue;
+          case 'u': {
+            // Only control characters without a short escape, as \u00xx in lowercase.
+            if (end - p < 6 || p[2] != '0' || p[3] != '0' || (p[4] != '0' && p[4] != '1')) return false;
+            const char h = p[5];
+            const bool hex = (h >= '0' && h <= '9') || (h >= 'a' && h <= 'f');
+            const int value = (p[4] - '0') * 16 + (h <= '9' ? h - '0' : h - 'a' + 10);
+            if (!hex || value == '\b' || value == '\t' || value == '\n' || value == '\f' || value == '\r') return false;
+            p += 6;
+            ++n;
+            continue;
+          }
+          default:
+            return false;
+        }
+      }
+      if (c == 0xED && p + 1 < end && static_cast<unsigned char>(p[1]) >= 0xA0) return false;
+      if ((c & 0xC0) != 0x80) ++n;
+      if (c >= 0xF0) ++n;
+      ++p;
+    }
+    return false;
+  }
+
+  // An unsigned integer as std::to_string writes it.
+  bool uint64(std::uint64_t& out) {
+    const char* start = p;
+    out = 0;
+    while (p < end && *p >= '0' && *p <= '9') {
+      const auto digit = static_cast<std::uint64_t>(*p - '0');
+      if (out > (UINT64_MAX - digit) / 10) return false;
+      out = out * 10 + digit;
+      ++p;
+    }
+    const auto digits = p - start;
+    return digits > 0 && (digits == 1 || *start != '0');
+  }
+};
+
 }  // namespace
+
+std::optional<transaction> read_canonical_transaction(std::string_view text) {
+  canonical_reader r{text.data(), text.data() + text.size()};
+  transaction tx;
+  if (r.literal("{\"encryptedChanges\":")) {
+    tx.is_private = true;
+    if (!r.string(&tx.size) || !r.literal(",\"keyUsed\":") || !r.string()) return std::nullopt;
+  } else if (r.literal("{\"changes\":")) {
+    if (!r.string(&tx.size)) return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  if (!r.literal(",\"madeAt\":") || !r.uint64(tx.made_at)) return std::nullopt;
+  if (r.literal(",\"meta\":") && !r.string()) return std::nullopt;
+  if (!r.literal(tx.is_private ? ",\"privacy\":\"private\"}" : ",\"privacy\":\"trusting\"}") || r.p != r.end) {
+    return std::nullopt;
+  }
+  tx.json = std::string(text);
+  return tx;
+}
 
 transaction make_trusting_transaction(std::string_view changes, std::uint64_t made_at,
                                       const std::optional<std::string>& meta) {
@@ -32,8 +133,8 @@ transaction make_trusting_transaction(std::string_view changes, std::uint64_t ma
   return tx;
 }
 
-transaction make_private_transaction(std::string_view encrypted_changes, std::string_view key_id,
-                                     std::uint64_t made_at, const std::optional<std::string>& encrypted_meta) {
+transaction make_private_transaction(std::string_view encrypted_changes, std::string_view key_id, std::uint64_t made_at,
+                                     const std::optional<std::string>& encrypted_meta) {
   transaction tx;
   tx.json.reserve(encrypted_changes.size() + 96);
   tx.json.append("{\"encryptedChanges\":");
@@ -112,9 +213,10 @@ std::optional<transaction> parse_transaction(const json_value& v, std::string& e
   return tx;
 }
 
-std::optional<transaction> parse_transaction_text(std::string_view text, std::string& error) {
+std::optional<transaction> parse_stored_transaction(std::string_view text, std::string& error) {
+  if (auto tx = read_canonical_transaction(text)) return tx;
   json_document doc;
-  if (!parse_json(text, doc, error)) return std::nullopt;
+  if (!parse_stored_json(text, doc, error)) return std::nullopt;
   return parse_transaction(doc, error);
 }
 

@@ -26,8 +26,16 @@ struct transaction {
 // Trusting). nullopt with `error` set when it is not a valid transaction.
 std::optional<transaction> parse_transaction(const json_value& v, std::string& error);
 
-// Parses canonical text read back from storage (or any transaction JSON text).
-std::optional<transaction> parse_transaction_text(std::string_view text, std::string& error);
+// Parses transaction text read back from storage (validated when it arrived, so
+// UTF-8 is not re-checked); the result carries the canonical text. Text already in
+// canonical form (all that moai stores) is read by read_canonical_transaction.
+std::optional<transaction> parse_stored_transaction(std::string_view text, std::string& error);
+
+// Reads text that is byte for byte the canonical form parse_transaction produces,
+// without a JSON parser: a cold load's cost was mostly parsing and re-writing what was
+// already canonical. nullopt for anything else (other member order, spacing or
+// escapes, as in databases written by cojson), which then needs the full parse.
+std::optional<transaction> read_canonical_transaction(std::string_view text);
 
 // The plaintext members of a trusting transaction, re-read from its canonical text.
 struct trusting_content {
@@ -48,7 +56,7 @@ std::optional<private_content> read_private_content(const transaction& tx);
 transaction make_trusting_transaction(std::string_view changes_json, std::uint64_t made_at,
                                       const std::optional<std::string>& meta_json);
 // Builds a private transaction from already encrypted members.
-transaction make_private_transaction(std::string_view encrypted_changes, std::string_view key_id,
-                                     std::uint64_t made_at, const std::optional<std::string>& encrypted_meta);
+transaction make_private_transaction(std::string_view encrypted_changes, std::string_view key_id, std::uint64_t made_at,
+                                     const std::optional<std::string>& encrypted_meta);
 
 }  // namespace moai::protocol

@@ -2,6 +2,8 @@
 // timers and garbage left by one workload cannot slow the next one down.
 //   node run-one.mjs <workload> --kind moai|reference --moai PATH --work DIR --params JSON
 // Progress goes to stderr; the last stdout line is `RESULT <json>`.
+import { mkdirSync } from "node:fs";
+
 const [name, ...rest] = process.argv.slice(2);
 const arg = (flag, fallback) => {
   const i = rest.indexOf(`--${flag}`);
@@ -21,6 +23,7 @@ if (!modules[name]) {
   process.exit(2);
 }
 try {
+  mkdirSync(arg("work"), { recursive: true });
   const mod = await import(modules[name]);
   const result = await mod.run({
     kind: arg("kind"),

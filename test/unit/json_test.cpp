@@ -1,13 +1,13 @@
 // The two canonical JSON spellings: cojson's stableStringify (JS) and the Rust core's
 // serde re-serialization.
-#include <boost/test/unit_test.hpp>
+#include "protocol/json.hpp"
 
+#include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <limits>
 
 #include "protocol/blake3_hash.hpp"
 #include "protocol/codec.hpp"
-#include "protocol/json.hpp"
 #include "protocol/json_number.hpp"
 #include "protocol/json_text.hpp"
 #include "vectors.hpp"
@@ -79,8 +79,8 @@ BOOST_AUTO_TEST_CASE(serde_number_spelling) {
 
 BOOST_AUTO_TEST_CASE(string_escaping_matches_json_stringify) {
   std::string out;
-  std::string input = std::string("a") + '\x01' + "b" + '\x1f' + "c\n\t\r\b\f\"\\/ " + '\x7f' +
-                      " \xe2\x80\xa8 \xc3\xa9";
+  std::string input =
+      std::string("a") + '\x01' + "b" + '\x1f' + "c\n\t\r\b\f\"\\/ " + '\x7f' + " \xe2\x80\xa8 \xc3\xa9";
   append_json_string(out, input);
   BOOST_TEST(out == "\"a\\u0001b\\u001fc\\n\\t\\r\\b\\f\\\"\\\\/ \x7f \xe2\x80\xa8 \xc3\xa9\"");
 }
@@ -161,6 +161,21 @@ BOOST_AUTO_TEST_CASE(numbers_with_hundreds_of_digits_are_refused_not_crashing) {
   auto frame = decode_frame("{\"action\":\"load\",\"id\":\"co_zabc\",\"header\":false,\"sessions\":{\"x\":0." +
                             std::string(1000, '0') + "1}}");
   BOOST_TEST(frame.dropped);
+  // Escaped quotes keep the digits inside the string; an escaped backslash ends it.
+  const std::string digits(300, '7');
+  BOOST_TEST(parse_json("[\"a\\\"" + digits + "\\\\\\\"\"]", doc, error), error);
+  BOOST_TEST(!parse_json("[\"a\\\\\"," + digits + "]", doc, error));
+  BOOST_TEST(!parse_stored_json("[\"a\\\\\"," + digits + "]", doc, error));
+}
+
+BOOST_AUTO_TEST_CASE(stored_text_skips_only_utf8_validation) {
+  json_document doc;
+  std::string error;
+  BOOST_TEST(parse_stored_json("{\"changes\":\"[]\",\"madeAt\":1}", doc, error), error);
+  BOOST_TEST(!parse_stored_json("{\"a\":", doc, error));
+  // Bytes that are not UTF-8 pass through (storage only holds validated text).
+  BOOST_TEST(parse_stored_json(std::string("\"\xff\""), doc, error));
+  BOOST_TEST(!parse_json(std::string("\"\xff\""), doc, error));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
