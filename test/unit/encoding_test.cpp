@@ -1,6 +1,7 @@
 // base58, base64url and BLAKE3 against primitives.json (computed by cojson and
 // cross-checked with independent implementations).
 #include <boost/test/unit_test.hpp>
+#include <random>
 
 #include "protocol/base58.hpp"
 #include "protocol/base64url.hpp"
@@ -27,9 +28,44 @@ std::string input_of(const json_value& c) {
   return std::string(b.begin(), b.end());
 }
 
+// Textbook base58 (one byte or digit per step), the reference for the word-wise code.
+std::string reference_base58(const bytes& data) {
+  static const char alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+  std::vector<int> digits;  // most significant first
+  for (std::uint8_t byte : data) {
+    int carry = byte;
+    for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+      carry += 256 * *it;
+      *it = carry % 58;
+      carry /= 58;
+    }
+    for (; carry; carry /= 58) digits.insert(digits.begin(), carry % 58);
+  }
+  std::string out;
+  for (std::size_t i = 0; i < data.size() && data[i] == 0; ++i) out.push_back('1');
+  for (int d : digits) out.push_back(alphabet[d]);
+  return out;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(encoding)
+
+BOOST_AUTO_TEST_CASE(base58_matches_the_textbook_algorithm) {
+  std::mt19937 rng(58);
+  for (int round = 0; round < 2000; ++round) {
+    bytes data(rng() % 90);
+    const int style = round % 4;  // random, leading zeros, all 0xff, all zero
+    for (auto& b : data) b = style == 2 ? 0xff : style == 3 ? 0 : static_cast<std::uint8_t>(rng());
+    if (style == 1)
+      for (std::size_t i = 0; i < data.size() && i < 3; ++i) data[i] = 0;
+    const std::string expected = reference_base58(data);
+    BOOST_TEST_REQUIRE(base58_encode(data) == expected);
+    auto back = base58_decode(expected);
+    BOOST_REQUIRE(back);
+    BOOST_TEST_REQUIRE(to_hex(*back) == to_hex(data));
+  }
+}
 
 BOOST_AUTO_TEST_CASE(base58_vectors) {
   auto doc = load_vector("primitives.json");
