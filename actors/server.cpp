@@ -6,8 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <cstdlib>
+#include <mutex>
 #include <thread>
 
 #include "actors/agent_gateway.hpp"
@@ -82,15 +82,19 @@ int run_server(const config& cfg) {
   if (!cfg.peer_id.empty() || !cfg.peer_secret.empty()) {
     identity = protocol::parse_identity(cfg.peer_id, cfg.peer_secret);
     if (!identity || cfg.peer_id.empty()) {
-      log::error("server", "PEER_ID must be an account ID (co_z…) and PEER_SECRET an agent secret "
-                           "(sealerSecret_z…/signerSecret_z…); see moai agent generate", {});
+      log::error("server",
+                 "PEER_ID must be an account ID (co_z…) and PEER_SECRET an agent secret "
+                 "(sealerSecret_z…/signerSecret_z…); see moai agent generate",
+                 {});
       return 2;
     }
   }
   const bool agent_mode = cfg.mode == "agent";
   if (agent_mode && (!identity || cfg.peer_moai.empty())) {
-    log::error("server", "PEER_MODE=agent needs PEER_MOAI (the upstream ws://…/sync) and the account "
-                         "(PEER_ID, PEER_SECRET)", {});
+    log::error("server",
+               "PEER_MODE=agent needs PEER_MOAI (the upstream ws://…/sync) and the account "
+               "(PEER_ID, PEER_SECRET)",
+               {});
     return 2;
   }
 
@@ -139,12 +143,13 @@ int run_server(const config& cfg) {
   options.max_connections = cfg.max_connections;
   options.max_body_bytes = cfg.max_body_bytes;
   options.datacenter = cfg.datacenter;
+  options.idle_timeout = std::chrono::milliseconds(cfg.idle_timeout_ms);
 
   peer_options peer_opts;
   peer_opts.max_queued_bytes = cfg.max_peer_queue_bytes;
-  auto on_sync = [&system, manager, &metrics, &ready, peer_opts, agent_mode](
-                     std::shared_ptr<gateway::sync_connection> connection)
-      -> std::shared_ptr<gateway::sync_connection_handler> {
+  auto on_sync =
+      [&system, manager, &metrics, &ready, peer_opts, agent_mode](
+          std::shared_ptr<gateway::sync_connection> connection) -> std::shared_ptr<gateway::sync_connection_handler> {
     if (!ready) return nullptr;
     if (agent_mode) {
       connection->close(1008, "this moai runs in agent mode and does not serve /sync");
@@ -164,7 +169,9 @@ int run_server(const config& cfg) {
     if (agent_mode) {
       gateway::upstream_handlers handlers;
       handlers.on_connected = [node_slot] { caf::anon_send(*node_slot, upstream_connected{}); };
-      handlers.on_frame = [node_slot](std::string frame) { caf::anon_send(*node_slot, incoming_frame{std::move(frame)}); };
+      handlers.on_frame = [node_slot](std::string frame) {
+        caf::anon_send(*node_slot, incoming_frame{std::move(frame)});
+      };
       handlers.on_disconnected = [node_slot](const std::string& reason) {
         caf::anon_send(*node_slot, connection_closed{reason});
       };
@@ -238,20 +245,25 @@ int run_server(const config& cfg) {
   try {
     port = server->start();
   } catch (const std::exception& e) {
-    log::error("server", "cannot listen", {{"host", cfg.host}, {"port", static_cast<unsigned>(cfg.port)},
-                                           {"error", e.what()}});
+    log::error("server", "cannot listen",
+               {{"host", cfg.host}, {"port", static_cast<unsigned>(cfg.port)}, {"error", e.what()}});
     return 1;
   }
   ready = true;
   log::info("server", "moai listening",
-            {{"version", MOAI_VERSION}, {"host", cfg.host}, {"port", static_cast<unsigned>(port)},
-             {"mode", cfg.mode}, {"storage", store->kind()}, {"db_path", cfg.db_path},
-             {"scheduler_threads", scheduler_threads}, {"io_threads", options.io_threads}});
+            {{"version", MOAI_VERSION},
+             {"host", cfg.host},
+             {"port", static_cast<unsigned>(port)},
+             {"mode", cfg.mode},
+             {"storage", store->kind()},
+             {"db_path", cfg.db_path},
+             {"scheduler_threads", scheduler_threads},
+             {"io_threads", options.io_threads}});
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
-  log::info("server", "shutting down", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"},
-                                        {"deadline_ms", cfg.shutdown_deadline_ms}});
+  log::info("server", "shutting down",
+            {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}, {"deadline_ms", cfg.shutdown_deadline_ms}});
   ready = false;
 
   // Whatever happens below, the process ends by the deadline. Content is
@@ -271,8 +283,8 @@ int run_server(const config& cfg) {
   // 1. No new connections; open ones get a 1001 close once their queued frames are out.
   server->stop_accepting();
   const auto phase = [&](double share) {
-    return std::min(deadline, steady::now() + std::chrono::duration_cast<steady::duration>(
-                                                  (deadline - steady::now()) * share));
+    return std::min(deadline,
+                    steady::now() + std::chrono::duration_cast<steady::duration>((deadline - steady::now()) * share));
   };
   wait_until(phase(0.25), [&] { return metrics->actors.count("peer") == 0; });
   // 2. CoValue actors stop; a write they asked for is already in the writer's mailbox.

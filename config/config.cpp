@@ -5,7 +5,6 @@
 #include <functional>
 #include <limits>
 #include <thread>
-
 #include <toml.hpp>
 
 extern char** environ;
@@ -115,12 +114,11 @@ const std::vector<option>& options() {
        show(&config::port)},
       {"server.mode", "PEER_MODE", "mode", "sync (host /sync) or agent (connect to PEER_MOAI as a client)",
        choice(&config::mode, {"sync", "agent"}), show(&config::mode)},
-      {"server.datacenter", "MOAI_DATACENTER", "datacenter", "name sent as \"dc\" in pings",
-       text(&config::datacenter), show(&config::datacenter)},
+      {"server.datacenter", "MOAI_DATACENTER", "datacenter", "name sent as \"dc\" in pings", text(&config::datacenter),
+       show(&config::datacenter)},
       {"storage.kind", "PEER_STORAGE", "storage", "sqlite, memory (nothing persisted) or postgres (reserved)",
        choice(&config::storage, {"sqlite", "memory", "postgres"}), show(&config::storage)},
-      {"storage.db_path", "DB_PATH", "db-path", "SQLite database file", text(&config::db_path),
-       show(&config::db_path)},
+      {"storage.db_path", "DB_PATH", "db-path", "SQLite database file", text(&config::db_path), show(&config::db_path)},
       {"storage.sqlite_synchronous", "MOAI_SQLITE_SYNCHRONOUS", "sqlite-synchronous",
        "SQLite synchronous mode: full survives power loss, normal survives a process crash",
        choice(&config::sqlite_synchronous, {"off", "normal", "full"}), show(&config::sqlite_synchronous)},
@@ -200,11 +198,14 @@ const std::vector<option>& options() {
       {"limits.max_body_bytes", "MOAI_MAX_BODY_BYTES", "max-body-bytes", "largest HTTP request body (then 413)",
        number(&config::max_body_bytes, 1024, 1u << 30), show(&config::max_body_bytes)},
       {"limits.max_covalues_in_memory", "MOAI_MAX_COVALUES_IN_MEMORY", "max-covalues-in-memory",
-       "CoValues kept in memory; beyond this idle ones retire at once", number(&config::max_covalues_in_memory, 16, 100000000),
-       show(&config::max_covalues_in_memory)},
+       "CoValues kept in memory; beyond this idle ones retire at once",
+       number(&config::max_covalues_in_memory, 16, 100000000), show(&config::max_covalues_in_memory)},
       {"limits.max_peer_queue_bytes", "MOAI_MAX_PEER_QUEUE_BYTES", "max-peer-queue-bytes",
        "unsent bytes a peer may pile up before it is disconnected as too slow",
        number(&config::max_peer_queue_bytes, 65536, 1ull << 40), show(&config::max_peer_queue_bytes)},
+      {"limits.idle_timeout_ms", "MOAI_IDLE_TIMEOUT_MS", "idle-timeout-ms",
+       "a WebSocket peer that sends nothing, not even a pong, for this long is dropped (0 = never)",
+       number(&config::idle_timeout_ms, 0, 86400000), show(&config::idle_timeout_ms)},
   };
   return table;
 }
@@ -337,7 +338,8 @@ std::string config_reference() {
     out += "  --" + std::string(o.flag);
     out += std::string(o.flag).size() < 20 ? std::string(20 - std::string(o.flag).size(), ' ') : " ";
     out += o.help;
-    out += "\n      env " + std::string(o.env ? o.env : "-") + ", toml " + o.key + ", default \"" + o.get(defaults) + "\"\n";
+    out += "\n      env " + std::string(o.env ? o.env : "-") + ", toml " + o.key + ", default \"" + o.get(defaults) +
+           "\"\n";
   }
   return out;
 }

@@ -17,7 +17,7 @@ struct config {
   // [server]
   std::string host = "0.0.0.0";
   std::uint16_t port = 4201;
-  std::string mode = "sync";  // sync | agent
+  std::string mode = "sync";           // sync | agent
   std::string datacenter = "unknown";  // "dc" of pings
   // [storage]
   std::string storage = "sqlite";  // sqlite | memory | postgres (reserved)
@@ -28,21 +28,21 @@ struct config {
   std::string peer_secret;  // PEER_SECRET: its agent secret
   std::string peer_moai;    // PEER_MOAI: upstream moai (agent mode)
   // [agent]
-  std::string agent_api_token;             // AGENT_API_TOKEN: bearer token for agent routes (off when empty)
+  std::string agent_api_token;                     // AGENT_API_TOKEN: bearer token for agent routes (off when empty)
   std::uint32_t agent_load_timeout_ms = 25000;     // waiting for one CoValue
   std::uint32_t agent_request_timeout_ms = 35000;  // a whole request (then 504)
   // [llm]
   std::string llm_api_key;  // RED_PILL_API_KEY
   std::string llm_upstream_url = "https://api.redpill.ai/v1";
   std::string llm_default_model = "qwen/qwen3-30b-a3b-instruct-2507";
-  std::uint32_t llm_timeout_ms = 60000;        // upstream answer deadline (then 504)
-  std::string llm_proxy_token;                 // LLM_PROXY_TOKEN: bearer token for callers (off when empty)
+  std::uint32_t llm_timeout_ms = 60000;          // upstream answer deadline (then 504)
+  std::string llm_proxy_token;                   // LLM_PROXY_TOKEN: bearer token for callers (off when empty)
   std::uint32_t llm_rate_limit_per_minute = 60;  // per client IP; 0 = unlimited
-  std::string llm_ca_file;                     // extra trusted CA bundle (PEM) for the upstream
+  std::string llm_ca_file;                       // extra trusted CA bundle (PEM) for the upstream
   // [runtime]
-  unsigned scheduler_threads = 0;  // 0 = one per core
-  unsigned io_threads = 0;         // 0 = one per core
-  std::string scheduler_policy = "sharing";  // sharing | stealing
+  unsigned scheduler_threads = 0;              // 0 = one per core
+  unsigned io_threads = 0;                     // 0 = one per core
+  std::string scheduler_policy = "sharing";    // sharing | stealing
   std::uint32_t shutdown_deadline_ms = 10000;  // SIGTERM → exit within this
   std::uint32_t covalue_idle_ms = 30000;       // idle CoValue actors retire after this
   // [log]
@@ -56,6 +56,7 @@ struct config {
   std::uint32_t max_body_bytes = 1u << 20;           // HTTP request bodies
   std::uint32_t max_covalues_in_memory = 100000;     // idle ones retire early beyond this
   std::uint64_t max_peer_queue_bytes = 64ull << 20;  // a slower consumer is disconnected
+  std::uint32_t idle_timeout_ms = 60000;             // a silent connection is dropped; 0 = never
 };
 
 // A bad value or unknown key; the message names the key and where it came from.

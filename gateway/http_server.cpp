@@ -1,11 +1,6 @@
 #include "gateway/http_server.hpp"
 
 #include <algorithm>
-#include <deque>
-#include <mutex>
-#include <optional>
-#include <unordered_map>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -14,6 +9,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
 
 #include "config/log.hpp"
 #include "gateway/fifo.hpp"
@@ -167,8 +166,7 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   static constexpr std::chrono::seconds kCloseGrace{5};
 
  public:
-  websocket_session(tcp::socket&& socket, http_server::impl* server, std::uint64_t id,
-                    std::string remote)
+  websocket_session(tcp::socket&& socket, http_server::impl* server, std::uint64_t id, std::string remote)
       : ws_(std::move(socket)),
         close_timer_(ws_.get_executor()),
         server_(server),
@@ -181,9 +179,13 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   const std::string& remote_address() const override { return remote_; }
 
   void run(http::request<http::string_body> request) {
-    ws_.set_option(websocket::stream_base::timeout{std::chrono::seconds(30), std::chrono::seconds(60), true});
-    ws_.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& res) { res.set(http::field::server, "moai"); }));
+    // No Beast timeouts: they arm a timer per connection and touch it on every read.
+    // Silent peers are found on the shared ping tick instead (check_silence).
+    ws_.set_option(
+        websocket::stream_base::timeout{websocket::stream_base::none(), websocket::stream_base::none(), false});
+    ws_.control_callback([this](websocket::frame_type, beast::string_view) { last_heard_ = clock::now(); });
+    ws_.set_option(
+        websocket::stream_base::decorator([](websocket::response_type& res) { res.set(http::field::server, "moai"); }));
     ws_.read_message_max(0);  // enforced in on_read
     ws_.auto_fragment(false);
     ws_.async_accept(request, beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
@@ -211,7 +213,9 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   // Called on the server's ping tick (one timer for all connections).
   void ping() {
     net::post(ws_.get_executor(), [self = shared_from_this()] {
-      if (self->closed_ || self->close_requested_ || !self->handler_) return;
+      if (self->closed_ || !self->handler_) return;
+      self->check_silence();
+      if (self->closed_ || self->close_requested_) return;
       self->enqueue(protocol::encode_ping(now_ms(), self->server_->options.datacenter), true);
     });
   }
@@ -223,6 +227,32 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   }
 
  private:
+  using clock = std::chrono::steady_clock;
+
+  // cojson pings go one way, so liveness is judged by what the peer sends: after half
+  // the idle timeout of silence it gets a WebSocket ping (clients answer with a pong),
+  // after all of it the connection is dropped as dead.
+  void check_silence() {
+    const auto timeout = server_->options.idle_timeout;
+    if (timeout.count() <= 0) return;
+    const auto silent = clock::now() - last_heard_;
+    if (silent >= timeout) {
+      log::warn("gateway", "peer silent past the idle timeout; dropping the connection",
+                {{"connection", id_},
+                 {"remote", remote_},
+                 {"silent_ms", std::chrono::duration_cast<std::chrono::milliseconds>(silent).count()}});
+      beast::error_code ignored;
+      beast::get_lowest_layer(ws_).close(ignored);
+      finish("idle timeout");
+    } else if (silent >= timeout / 2 && !ws_ping_in_flight_ && !close_requested_) {
+      ws_ping_in_flight_ = true;
+      ws_.async_ping({}, [self = shared_from_this()](beast::error_code ec) {
+        self->ws_ping_in_flight_ = false;
+        if (ec) self->finish(ec.message());
+      });
+    }
+  }
+
   void on_accept(beast::error_code ec) {
     if (ec) {
       log::debug("gateway", "websocket handshake failed", {{"remote", remote_}, {"error", ec.message()}});
@@ -249,10 +279,12 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   }
 
   void on_read(beast::error_code ec, std::size_t bytes) {
+    if (closed_) return;
     if (ec) {
       finish(ec == websocket::error::closed ? std::string("closed by peer") : ec.message());
       return;
     }
+    last_heard_ = clock::now();
     server_->counters.bytes_in += bytes;
     if (buffer_.size() > server_->options.max_frame_bytes) {
       log::warn("gateway", "message over the size limit, closing with 1009",
@@ -299,6 +331,9 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   }
 
   void on_write(beast::error_code ec, std::size_t bytes) {
+    // The connection may have been torn down (idle timeout, close grace) while this
+    // write was in flight, even if the write itself succeeded: its queue is gone.
+    if (closed_) return;
     if (ec) {
       finish(ec.message());
       return;
@@ -359,8 +394,8 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
     }
   }
 
-  // A plain socket underneath: the WebSocket layer has its own timeouts, and
-  // beast::tcp_stream's would cost two more timers per idle connection.
+  // A plain socket underneath: beast::tcp_stream's timeouts would cost two timers per
+  // idle connection; silence is judged on the shared ping tick instead.
   websocket::stream<tcp::socket> ws_;
   beast::flat_buffer buffer_;
   net::steady_timer close_timer_;
@@ -376,6 +411,8 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   std::atomic<std::size_t> unsent_{0};  // send_frame'd, not yet written (pings apart)
   std::atomic<bool> notify_wanted_{false};
   std::atomic<std::size_t> notify_below_{0};
+  clock::time_point last_heard_ = clock::now();  // last frame or control frame from the peer
+  bool ws_ping_in_flight_ = false;
   bool closed_ = false;
   bool close_requested_ = false;
   std::uint16_t close_code_ = 1000;
@@ -401,8 +438,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     parser_.emplace();
     parser_->body_limit(server_->options.max_body_bytes);
     stream_.expires_after(std::chrono::seconds(30));
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
@@ -463,8 +499,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
     }
     auto self = shared_from_this();
     server_->on_http(std::move(request), [self, version](http_response response) {
-      net::post(self->stream_.get_executor(),
-                [self, version, response = std::move(response)]() mutable { self->write(std::move(response), version); });
+      net::post(self->stream_.get_executor(), [self, version, response = std::move(response)]() mutable {
+        self->write(std::move(response), version);
+      });
     });
   }
 
@@ -632,7 +669,9 @@ void http_server::impl::on_accept(beast::error_code ec, tcp::socket socket) {
 http_server::http_server(server_options options, sync_acceptor on_sync, http_handler on_http)
     : impl_(std::make_shared<impl>(std::move(options), std::move(on_sync), std::move(on_http))) {}
 
-http_server::~http_server() { stop(); }
+http_server::~http_server() {
+  stop();
+}
 
 std::uint16_t http_server::start() {
   auto& s = *impl_;
@@ -690,6 +729,8 @@ void http_server::stop() {
   for (auto& session : left) session->abandon();
 }
 
-const server_counters& http_server::counters() const { return impl_->counters; }
+const server_counters& http_server::counters() const {
+  return impl_->counters;
+}
 
 }  // namespace moai::gateway

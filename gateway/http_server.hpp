@@ -24,6 +24,9 @@ struct server_options {
   std::uint32_t max_connections = 10000;
   std::size_t max_body_bytes = 1 << 20;
   std::chrono::milliseconds ping_interval{1500};
+  // A WebSocket peer that sends nothing (pongs included) for this long is dropped; it
+  // gets a WebSocket ping at half. Checked on the ping tick. Zero: never.
+  std::chrono::milliseconds idle_timeout{60000};
   std::string datacenter = "unknown";
 };
 

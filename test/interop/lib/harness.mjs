@@ -17,6 +17,9 @@ let cryptoPromise;
 export const getCrypto = () => (cryptoPromise ??= WasmCrypto.create());
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// The ws package the harness uses, for cases that need WebSocket options.
+export { WebSocket };
+
 export function log(...args) {
   console.log(`[${new Date().toISOString().slice(11, 23)}]`, ...args);
 }
