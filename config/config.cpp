@@ -205,7 +205,17 @@ const std::vector<option>& options() {
        number(&config::max_peer_queue_bytes, 65536, 1ull << 40), show(&config::max_peer_queue_bytes)},
       {"limits.idle_timeout_ms", "MOAI_IDLE_TIMEOUT_MS", "idle-timeout-ms",
        "a WebSocket peer that sends nothing, not even a pong, for this long is dropped (0 = never)",
-       number(&config::idle_timeout_ms, 0, 86400000), show(&config::idle_timeout_ms)},
+       [](config& c, const std::string& v, std::string& why) {
+         if (!parse_unsigned(v, c.idle_timeout_ms, 0, 86400000, why)) return false;
+         // Silence is checked on the 1.5 s ping tick: a shorter timeout would drop a
+         // peer before its pong to the half-time ping could arrive.
+         if (c.idle_timeout_ms != 0 && c.idle_timeout_ms < 3000) {
+           why = "expected 0 (never) or at least 3000 (two ping intervals), got " + v;
+           return false;
+         }
+         return true;
+       },
+       show(&config::idle_timeout_ms)},
   };
   return table;
 }

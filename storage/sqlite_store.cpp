@@ -124,9 +124,14 @@ class sqlite_store final : public covalue_store {
 
   std::vector<load_result> load_many(const std::vector<std::string>& ids) override {
     if (ids.size() < 2) return covalue_store::load_many(ids);
-    SQLite::Transaction read(db_);  // rolled back (nothing to undo) if commit is not reached
+    SQLite::Transaction read(db_);
     auto out = covalue_store::load_many(ids);
-    read.commit();
+    try {
+      read.commit();
+    } catch (const std::exception&) {
+      // SQLite already ended the transaction (one load's I/O error rolls it back).
+      // The loads that succeeded read a consistent state; their results stand.
+    }
     return out;
   }
 

@@ -22,7 +22,7 @@ async function silentPeer(url, answerPings) {
 }
 
 export async function run(ctx) {
-  const timeoutMs = 2000;
+  const timeoutMs = 3000;
   const server = await startServer(ctx, {
     dbPath: join(ctx.workDir, "sync.db"),
     args: ["--idle-timeout-ms", String(timeoutMs)],

@@ -1,11 +1,10 @@
 // Configuration precedence (defaults < TOML < env < flags) and errors that name the
 // key and its source.
-#include <boost/test/unit_test.hpp>
+#include "config/config.hpp"
 
+#include <boost/test/unit_test.hpp>
 #include <cstdio>
 #include <fstream>
-
-#include "config/config.hpp"
 
 using namespace moai;
 
@@ -43,7 +42,8 @@ BOOST_AUTO_TEST_CASE(defaults) {
 }
 
 BOOST_AUTO_TEST_CASE(precedence_file_env_flag) {
-  std::string file = write_toml("[server]\nport = 5000\nhost = \"127.0.0.1\"\n[storage]\ndb_path = \"/tmp/from-file.db\"\n");
+  std::string file =
+      write_toml("[server]\nport = 5000\nhost = \"127.0.0.1\"\n[storage]\ndb_path = \"/tmp/from-file.db\"\n");
   config_sources sources;
   config c = load_config({"--config", file}, {}, &sources);
   BOOST_TEST(c.port == 5000);
@@ -107,6 +107,11 @@ BOOST_AUTO_TEST_CASE(bad_values_name_key_and_source) {
   e = error_of({"--no-such-flag", "1"}, {});
   BOOST_TEST(e.find("--no-such-flag") != std::string::npos);
 
+  e = error_of({"--idle-timeout-ms", "1000"}, {});
+  BOOST_TEST(e.find("limits.idle_timeout_ms") != std::string::npos);
+  BOOST_TEST(e.find("at least 3000") != std::string::npos);
+  BOOST_TEST(error_of({"--idle-timeout-ms", "0"}, {}).empty());
+
   e = error_of({"--port"}, {});
   BOOST_TEST(e.find("needs a value") != std::string::npos);
 
@@ -159,7 +164,8 @@ BOOST_AUTO_TEST_CASE(operations_keys) {
 
 BOOST_AUTO_TEST_CASE(example_file_is_valid) {
   config_sources sources;
-  config c = load_config({"--config", std::string(MOAI_VECTORS_DIR) + "/../../scripts/moai.example.toml"}, {}, &sources);
+  config c =
+      load_config({"--config", std::string(MOAI_VECTORS_DIR) + "/../../scripts/moai.example.toml"}, {}, &sources);
   BOOST_TEST(c.port == 4201);
   BOOST_TEST(c.max_peer_queue_bytes == 67108864u);
   BOOST_TEST(sources["limits.max_peer_queue_bytes"].find("moai.example.toml") != std::string::npos);
@@ -168,13 +174,16 @@ BOOST_AUTO_TEST_CASE(example_file_is_valid) {
 BOOST_AUTO_TEST_CASE(log_lines_name_their_actor) {
   std::string json = log::render(log::level::warn, log::origin("covalue", 42), "content rejected",
                                  {{"id", "co_zX"}, {"n", 3}}, log::format::json);
-  BOOST_TEST(json.find("\"component\":\"covalue\",\"actor\":\"covalue\",\"actor_id\":42,\"msg\":\"content rejected\"") !=
-             std::string::npos, json);
+  BOOST_TEST(
+      json.find("\"component\":\"covalue\",\"actor\":\"covalue\",\"actor_id\":42,\"msg\":\"content rejected\"") !=
+          std::string::npos,
+      json);
   BOOST_TEST(json.find("\"id\":\"co_zX\",\"n\":3}") != std::string::npos, json);
   std::string logfmt = log::render(log::level::info, log::origin("peer", 7), "connected", {{"remote", "1.2.3.4:5"}},
                                    log::format::logfmt);
-  BOOST_TEST(logfmt.find("component=peer actor=peer actor_id=7 msg=\"connected\" remote=1.2.3.4:5") !=
-             std::string::npos, logfmt);
+  BOOST_TEST(
+      logfmt.find("component=peer actor=peer actor_id=7 msg=\"connected\" remote=1.2.3.4:5") != std::string::npos,
+      logfmt);
   std::string text = log::render(log::level::info, "server", "listening", {}, log::format::text);
   BOOST_TEST(text.find("[server] listening") != std::string::npos, text);
   BOOST_TEST(text.find("actor") == std::string::npos, text);
@@ -182,10 +191,10 @@ BOOST_AUTO_TEST_CASE(log_lines_name_their_actor) {
 
 BOOST_AUTO_TEST_CASE(reference_lists_every_key) {
   std::string ref = config_reference();
-  for (const char* needle : {"--port", "PORT", "DB_PATH", "PEER_STORAGE", "PEER_MODE", "PEER_ID", "PEER_SECRET",
-                             "PEER_MOAI", "RED_PILL_API_KEY", "LLM_UPSTREAM_URL", "MOAI_LOG_FORMAT",
-                             "AGENT_API_TOKEN", "LLM_PROXY_TOKEN", "MOAI_SHUTDOWN_DEADLINE_MS",
-                             "MOAI_MAX_PEER_QUEUE_BYTES", "MOAI_DEBUG_ENDPOINTS"}) {
+  for (const char* needle :
+       {"--port", "PORT", "DB_PATH", "PEER_STORAGE", "PEER_MODE", "PEER_ID", "PEER_SECRET", "PEER_MOAI",
+        "RED_PILL_API_KEY", "LLM_UPSTREAM_URL", "MOAI_LOG_FORMAT", "AGENT_API_TOKEN", "LLM_PROXY_TOKEN",
+        "MOAI_SHUTDOWN_DEADLINE_MS", "MOAI_MAX_PEER_QUEUE_BYTES", "MOAI_DEBUG_ENDPOINTS"}) {
     BOOST_TEST(ref.find(needle) != std::string::npos, needle);
   }
 }
