@@ -9,6 +9,7 @@
 #include "protocol/bytes.hpp"
 #include "protocol/json_number.hpp"
 #include "protocol/json_text.hpp"
+#include "protocol/json_writer.hpp"
 
 namespace moai::protocol {
 
@@ -113,132 +114,58 @@ namespace {
 
 // Object members with duplicates removed (last wins), sorted by `less`.
 template <typename Less>
-std::vector<const json_value::Member*> sorted_members(const json_value& obj, Less less) {
-  std::vector<const json_value::Member*> members;
+json_writer::member_list sorted_members(const json_value& obj, Less less) {
+  json_writer::member_list members;
   members.reserve(obj.MemberCount());
-  for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) members.push_back(&*it);
+  for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) members.emplace_back(view_of(it->name), &it->value);
   std::stable_sort(members.begin(), members.end(),
-                   [&](auto* a, auto* b) { return less(view_of(a->name), view_of(b->name)); });
-  std::vector<const json_value::Member*> unique;
+                   [&](const auto& a, const auto& b) { return less(a.first, b.first); });
+  json_writer::member_list unique;
   unique.reserve(members.size());
   for (std::size_t i = 0; i < members.size(); ++i) {
-    if (i + 1 < members.size() && view_of(members[i]->name) == view_of(members[i + 1]->name)) continue;
+    if (i + 1 < members.size() && members[i].first == members[i + 1].first) continue;
     unique.push_back(members[i]);
   }
   return unique;
 }
 
-bool stable_rec(std::string& out, const json_value& v, int depth) {
-  if (depth <= 0) return false;
-  switch (v.GetType()) {
-    case rapidjson::kNullType:
-      out.append("null");
-      return true;
-    case rapidjson::kFalseType:
-      out.append("false");
-      return true;
-    case rapidjson::kTrueType:
-      out.append("true");
-      return true;
-    case rapidjson::kNumberType:
-      // JSON.parse yields a double; print it the way JS does.
-      append_js_number(out, v.GetDouble());
-      return true;
-    case rapidjson::kStringType: {
-      std::string_view s = view_of(v);
-      if (starts_with(s, "encrypted_U") || starts_with(s, "binary_U")) {
-        out.push_back('"');
-        out.append(s);
-        out.push_back('"');
-      } else {
-        append_json_string(out, s);
-      }
-      return true;
-    }
-    case rapidjson::kArrayType: {
-      out.push_back('[');
-      bool first = true;
-      for (auto& e : v.GetArray()) {
-        if (!first) out.push_back(',');
-        first = false;
-        if (!stable_rec(out, e, depth - 1)) return false;
-      }
-      out.push_back(']');
-      return true;
-    }
-    case rapidjson::kObjectType: {
-      out.push_back('{');
-      bool first = true;
-      for (auto* m : sorted_members(v, utf16_less)) {
-        if (!first) out.push_back(',');
-        first = false;
-        append_json_string(out, view_of(m->name));
-        out.push_back(':');
-        if (!stable_rec(out, m->value, depth - 1)) return false;
-      }
-      out.push_back('}');
-      return true;
+// cojson's stableStringify.
+struct stable_spelling {
+  // JSON.parse yields a double; print it the way JS does.
+  static void number(std::string& out, const json_value& v) { append_js_number(out, v.GetDouble()); }
+  static void string(std::string& out, std::string_view s) {
+    if (starts_with(s, "encrypted_U") || starts_with(s, "binary_U")) {
+      out.push_back('"');
+      out.append(s);
+      out.push_back('"');
+    } else {
+      append_json_string(out, s);
     }
   }
-  return false;
-}
+  static json_writer::member_list members(const json_value& obj) { return sorted_members(obj, utf16_less); }
+};
 
-bool serde_rec(std::string& out, const json_value& v, int depth) {
-  if (depth <= 0) return false;
-  switch (v.GetType()) {
-    case rapidjson::kNullType:
-      out.append("null");
-      return true;
-    case rapidjson::kFalseType:
-      out.append("false");
-      return true;
-    case rapidjson::kTrueType:
-      out.append("true");
-      return true;
-    case rapidjson::kNumberType:
-      if (v.IsUint64()) {
-        out.append(std::to_string(v.GetUint64()));
-      } else if (v.IsInt64()) {
-        out.append(std::to_string(v.GetInt64()));
-      } else {
-        append_serde_f64(out, v.GetDouble());
-      }
-      return true;
-    case rapidjson::kStringType:
-      append_json_string(out, view_of(v));
-      return true;
-    case rapidjson::kArrayType: {
-      out.push_back('[');
-      bool first = true;
-      for (auto& e : v.GetArray()) {
-        if (!first) out.push_back(',');
-        first = false;
-        if (!serde_rec(out, e, depth - 1)) return false;
-      }
-      out.push_back(']');
-      return true;
-    }
-    case rapidjson::kObjectType: {
-      out.push_back('{');
-      bool first = true;
-      for (auto* m : sorted_members(v, std::less<std::string_view>())) {
-        if (!first) out.push_back(',');
-        first = false;
-        append_json_string(out, view_of(m->name));
-        out.push_back(':');
-        if (!serde_rec(out, m->value, depth - 1)) return false;
-      }
-      out.push_back('}');
-      return true;
+// serde_json with its default (sorted) maps, as the Rust core re-serializes.
+struct serde_spelling {
+  static void number(std::string& out, const json_value& v) {
+    if (v.IsUint64()) {
+      out.append(std::to_string(v.GetUint64()));
+    } else if (v.IsInt64()) {
+      out.append(std::to_string(v.GetInt64()));
+    } else {
+      append_serde_f64(out, v.GetDouble());
     }
   }
-  return false;
-}
+  static void string(std::string& out, std::string_view s) { append_json_string(out, s); }
+  static json_writer::member_list members(const json_value& obj) {
+    return sorted_members(obj, std::less<std::string_view>());
+  }
+};
 
 }  // namespace
 
 bool append_stable_json(std::string& out, const json_value& v, int max_depth) {
-  return stable_rec(out, v, max_depth);
+  return json_writer::write<stable_spelling>(out, v, max_depth);
 }
 
 std::string stable_json(const json_value& v) {
@@ -248,7 +175,7 @@ std::string stable_json(const json_value& v) {
 }
 
 bool append_serde_json(std::string& out, const json_value& v, int max_depth) {
-  return serde_rec(out, v, max_depth);
+  return json_writer::write<serde_spelling>(out, v, max_depth);
 }
 
 }  // namespace moai::protocol

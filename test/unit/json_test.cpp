@@ -8,6 +8,7 @@
 
 #include "protocol/blake3_hash.hpp"
 #include "protocol/codec.hpp"
+#include "protocol/js_json.hpp"
 #include "protocol/json_number.hpp"
 #include "protocol/json_text.hpp"
 #include "vectors.hpp"
@@ -166,6 +167,15 @@ BOOST_AUTO_TEST_CASE(numbers_with_hundreds_of_digits_are_refused_not_crashing) {
   BOOST_TEST(parse_json("[\"a\\\"" + digits + "\\\\\\\"\"]", doc, error), error);
   BOOST_TEST(!parse_json("[\"a\\\\\"," + digits + "]", doc, error));
   BOOST_TEST(!parse_stored_json("[\"a\\\\\"," + digits + "]", doc, error));
+}
+
+BOOST_AUTO_TEST_CASE(js_spelling_keeps_document_order) {
+  // JSON.stringify(JSON.parse(text)): a repeated name keeps its first position and its
+  // last value; numbers as JS prints them; nothing sorted.
+  auto out = js_json_from_text(R"({"b":1,"a":[1.0,2.5e-7,{"z":null,"y":true}],"b":"x"})");
+  BOOST_REQUIRE(out);
+  BOOST_TEST(*out == R"({"b":"x","a":[1,2.5e-7,{"z":null,"y":true}]})");
+  BOOST_TEST(!js_json_from_text("{"));
 }
 
 BOOST_AUTO_TEST_CASE(stored_text_skips_only_utf8_validation) {
