@@ -1,4 +1,6 @@
 // PEER_STORAGE=memory: nothing survives a restart. Same semantics as the SQLite store.
+#include <algorithm>
+
 #include "storage/covalue_store.hpp"
 
 namespace moai::storage {
@@ -55,7 +57,15 @@ class memory_store final : public covalue_store {
         s->bytes_since_checkpoint = b.bytes_since_checkpoint;
         if (b.checkpoint) s->checkpoints[static_cast<std::uint32_t>(s->transactions.size()) - 1] = b.last_signature;
       }
-      if (w.deleted) cv.deleted = true;
+      if (w.deleted) {
+        // As the SQLite store: only the delete sessions (IDs ending in '$') remain.
+        cv.deleted = true;
+        auto& ss = cv.sessions;
+        ss.erase(
+            std::remove_if(ss.begin(), ss.end(),
+                           [](const stored_session& s) { return s.session_id.empty() || s.session_id.back() != '$'; }),
+            ss.end());
+      }
     }
     return skipped;
   }
@@ -76,6 +86,8 @@ class memory_store final : public covalue_store {
 
 }  // namespace
 
-std::unique_ptr<covalue_store> open_memory_store() { return std::make_unique<memory_store>(); }
+std::unique_ptr<covalue_store> open_memory_store() {
+  return std::make_unique<memory_store>();
+}
 
 }  // namespace moai::storage

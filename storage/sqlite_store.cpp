@@ -78,8 +78,7 @@ class sqlite_store final : public covalue_store {
     insert_signature_ = std::make_unique<SQLite::Statement>(
         db_, "INSERT OR REPLACE INTO signatureAfter (ses, idx, signature) VALUES (?, ?, ?)");
     find_deleted_ = std::make_unique<SQLite::Statement>(db_, "SELECT status FROM deletedCoValues WHERE coValueID = ?");
-    insert_deleted_ = std::make_unique<SQLite::Statement>(
-        db_, "INSERT OR IGNORE INTO deletedCoValues (coValueID, status) VALUES (?, 0)");
+    erase_pending_deletes();
   }
 
   const char* kind() const override { return "sqlite"; }
@@ -167,12 +166,7 @@ class sqlite_store final : public covalue_store {
       for (const auto& b : w.batches) {
         if (!append(covalue_row, b)) ++skipped;
       }
-      if (w.deleted) {
-        auto& del = *insert_deleted_;
-        del.reset();
-        del.bind(1, w.id);
-        del.exec();
-      }
+      if (w.deleted) erase_keeping_tombstone(w.id, covalue_row);
     }
     tx.commit();
     return skipped;
@@ -187,6 +181,43 @@ class sqlite_store final : public covalue_store {
   }
 
  private:
+  // A delete was accepted: everything but the delete sessions goes, as cojson's storage
+  // erases it (eraseCoValueButKeepTombstone), and the tombstone is marked done (1).
+  // Called inside a write transaction.
+  void erase_keeping_tombstone(const std::string& id, std::int64_t covalue_row) {
+    auto bound = [&](const char* sql) {
+      SQLite::Statement q(db_, sql);
+      q.bind(1, covalue_row);
+      q.exec();
+    };
+    bound(
+        "DELETE FROM transactions WHERE ses IN "
+        "(SELECT rowID FROM sessions WHERE coValue = ? AND sessionID NOT LIKE '%$')");
+    bound(
+        "DELETE FROM signatureAfter WHERE ses IN "
+        "(SELECT rowID FROM sessions WHERE coValue = ? AND sessionID NOT LIKE '%$')");
+    bound("DELETE FROM sessions WHERE coValue = ? AND sessionID NOT LIKE '%$'");
+    SQLite::Statement done(db_,
+                           "INSERT INTO deletedCoValues (coValueID, status) VALUES (?, 1) "
+                           "ON CONFLICT(coValueID) DO UPDATE SET status = 1");
+    done.bind(1, id);
+    done.exec();
+  }
+
+  // Deletes still pending (status 0: written by cojson, or by moai before it erased) are
+  // carried out when the database opens.
+  void erase_pending_deletes() {
+    std::vector<std::string> pending;
+    SQLite::Statement q(db_, "SELECT coValueID FROM deletedCoValues WHERE status = 0");
+    while (q.executeStep()) pending.push_back(q.getColumn(0).getString());
+    if (pending.empty()) return;
+    SQLite::Transaction tx(db_);
+    for (const auto& id : pending) {
+      if (auto row = find_covalue(id)) erase_keeping_tombstone(id, row->first);
+    }
+    tx.commit();
+  }
+
   void migrate() {
     int version = db_.execAndGet("PRAGMA user_version").getInt();
     for (const auto& m : migrations()) {
@@ -263,8 +294,7 @@ class sqlite_store final : public covalue_store {
 
   SQLite::Database db_;
   std::unique_ptr<SQLite::Statement> find_covalue_, insert_covalue_, find_sessions_, find_session_, insert_session_,
-      update_session_, find_transactions_, insert_transaction_, find_signatures_, insert_signature_, find_deleted_,
-      insert_deleted_;
+      update_session_, find_transactions_, insert_transaction_, find_signatures_, insert_signature_, find_deleted_;
 };
 
 }  // namespace

@@ -79,9 +79,68 @@ void exercise(covalue_store& s) {
   BOOST_TEST(stats.transactions == 5u);
 }
 
+// An accepted delete leaves only the delete sessions (IDs ending in '$') and the
+// tombstone, as cojson's storage does.
+void exercise_delete(covalue_store& s) {
+  s.write({batch("co_zdel", "{\"h\":2}", "alice_session_z1", 0, {"t0", "t1"}, "sig", true)});
+  s.write({batch("co_zdel", "", "bob_session_z2", 0, {"u0"}, "sigu")});
+  auto del = batch("co_zdel", "", "alice_session_zd$", 0, {"d0"}, "sigd");
+  del.deleted = true;
+  BOOST_TEST(s.write({del}) == 0u);
+  auto cv = s.load("co_zdel");
+  BOOST_REQUIRE(cv);
+  BOOST_TEST(cv->deleted);
+  BOOST_REQUIRE_EQUAL(cv->sessions.size(), 1u);
+  BOOST_TEST(cv->sessions[0].session_id == "alice_session_zd$");
+  BOOST_TEST(cv->sessions[0].transactions == (std::vector<std::string>{"d0"}));
+  BOOST_TEST(s.load_known("co_zdel")->size() == 1u);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(storage)
+
+BOOST_AUTO_TEST_CASE(deletes_erase_all_but_the_delete_sessions) {
+  auto m = open_memory_store();
+  exercise_delete(*m);
+  std::string path = temp_db();
+  {
+    auto s = open_sqlite_store(path, "normal");
+    exercise_delete(*s);
+    BOOST_TEST(s->stats().transactions == 1u);
+  }
+  SQLite::Database db(path);
+  BOOST_TEST(db.execAndGet("SELECT status FROM deletedCoValues WHERE coValueID = 'co_zdel'").getInt() == 1);
+  BOOST_TEST(db.execAndGet("SELECT count(*) FROM signatureAfter").getInt() == 0);
+  remove_db(path);
+}
+
+BOOST_AUTO_TEST_CASE(pending_deletes_are_carried_out_on_open) {
+  // A database whose delete was only queued (status 0), as cojson or an older moai leaves it.
+  std::string path = temp_db();
+  {
+    auto s = open_sqlite_store(path, "normal");
+    s->write({batch("co_zq", "{\"h\":3}", "alice_session_z1", 0, {"t0"}, "sig")});
+    s->write({batch("co_zq", "", "alice_session_zd$", 0, {"d0"}, "sigd")});
+    s->write({batch("co_zkeep", "{\"h\":4}", "alice_session_z1", 0, {"k0"}, "sigk")});
+  }
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("INSERT INTO deletedCoValues (coValueID, status) VALUES ('co_zq', 0)");
+  }
+  {
+    auto s = open_sqlite_store(path, "normal");
+    auto cv = s->load("co_zq");
+    BOOST_REQUIRE(cv);
+    BOOST_TEST(cv->deleted);
+    BOOST_REQUIRE_EQUAL(cv->sessions.size(), 1u);
+    BOOST_TEST(cv->sessions[0].session_id == "alice_session_zd$");
+    BOOST_TEST(s->load("co_zkeep")->sessions.size() == 1u);  // other CoValues untouched
+  }
+  SQLite::Database db(path);
+  BOOST_TEST(db.execAndGet("SELECT status FROM deletedCoValues WHERE coValueID = 'co_zq'").getInt() == 1);
+  remove_db(path);
+}
 
 BOOST_AUTO_TEST_CASE(memory_store_semantics) {
   auto s = open_memory_store();

@@ -3,6 +3,7 @@
 // CoValue keeps syncing.
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { loadOrFail, log, newClient, startServer, waitFor } from "../lib/harness.mjs";
 
 export async function run(ctx) {
@@ -58,4 +59,22 @@ export async function run(ctx) {
   const keptD = await loadOrFail(d.node, kept.id, "the kept map after restart");
   await waitFor(() => keptD.get("title") === "still here", { what: "the kept map after restart" });
   log("after a restart the deleted map is served deleted, the kept map intact");
+
+  if (ctx.kind === "moai") {
+    // Erased as cojson's storage erases it: only the delete sessions' rows remain.
+    const db = new Database(dbPath, { readonly: true });
+    const rows = db
+      .prepare("SELECT s.sessionID AS id, count(t.idx) AS txs FROM sessions s JOIN coValues c ON s.coValue = c.rowID " +
+        "LEFT JOIN transactions t ON t.ses = s.rowID WHERE c.id = ? GROUP BY s.rowID")
+      .all(doomed.id);
+    const status = db.prepare("SELECT status FROM deletedCoValues WHERE coValueID = ?").get(doomed.id)?.status;
+    const keptRows = db.prepare("SELECT count(*) AS n FROM sessions s JOIN coValues c ON s.coValue = c.rowID WHERE c.id = ?")
+      .get(kept.id).n;
+    db.close();
+    assert.ok(rows.length > 0 && rows.every((r) => r.id.endsWith("$") && r.txs > 0),
+      `only delete sessions remain stored: ${JSON.stringify(rows)}`);
+    assert.equal(status, 1, "the tombstone is marked done");
+    assert.equal(keptRows, 1, "the kept map keeps its session");
+    log("the deleted map's other sessions were erased from the database");
+  }
 }
