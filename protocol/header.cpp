@@ -195,16 +195,10 @@ bool is_json_object_or_null(std::string_view text) {
   return parse_json(text, doc, error) && (doc.IsObject() || doc.IsNull());
 }
 
-}  // namespace
-
-std::optional<covalue_header> make_owned_header(std::string_view type, std::string_view group_id,
-                                                std::string_view created_at, std::string_view uniqueness,
-                                                std::string_view meta_json) {
-  if (!is_json_object_or_null(meta_json)) return std::nullopt;
-  std::string text = "{\"type\":";
-  append_json_string(text, type);
-  text.append(",\"ruleset\":{\"type\":\"ownedByGroup\",\"group\":");
-  append_json_string(text, group_id);
+// Closes a header text whose ruleset object is still open: meta, createdAt and
+// uniqueness in the order cojson writes them.
+std::optional<covalue_header> finish_header(std::string& text, std::string_view meta_json, std::string_view created_at,
+                                            std::string_view uniqueness) {
   text.append("},\"meta\":");
   text.append(meta_json);
   text.append(",\"createdAt\":");
@@ -215,19 +209,25 @@ std::optional<covalue_header> make_owned_header(std::string_view type, std::stri
   return header_from_text(text);
 }
 
+}  // namespace
+
+std::optional<covalue_header> make_owned_header(std::string_view type, std::string_view group_id,
+                                                std::string_view created_at, std::string_view uniqueness,
+                                                std::string_view meta_json) {
+  if (!is_json_object_or_null(meta_json)) return std::nullopt;
+  std::string text = "{\"type\":";
+  append_json_string(text, type);
+  text.append(",\"ruleset\":{\"type\":\"ownedByGroup\",\"group\":");
+  append_json_string(text, group_id);
+  return finish_header(text, meta_json, created_at, uniqueness);
+}
+
 std::optional<covalue_header> make_group_header(std::string_view initial_admin, std::string_view created_at,
                                                 std::string_view uniqueness, std::string_view meta_json) {
   if (!is_json_object_or_null(meta_json)) return std::nullopt;
   std::string text = "{\"type\":\"comap\",\"ruleset\":{\"type\":\"group\",\"initialAdmin\":";
   append_json_string(text, initial_admin);
-  text.append("},\"meta\":");
-  text.append(meta_json);
-  text.append(",\"createdAt\":");
-  append_json_string(text, created_at);
-  text.append(",\"uniqueness\":");
-  append_json_string(text, uniqueness);
-  text.push_back('}');
-  return header_from_text(text);
+  return finish_header(text, meta_json, created_at, uniqueness);
 }
 
 std::optional<covalue_header> make_account_header(std::string_view agent_id) {
@@ -256,8 +256,7 @@ std::string iso_timestamp(std::uint64_t unix_ms) {
   char buf[128];
   std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(year),
                 static_cast<long long>(month), static_cast<long long>(day), static_cast<long long>(rem / 3600),
-                static_cast<long long>(rem % 3600 / 60), static_cast<long long>(rem % 60),
-                static_cast<long long>(ms));
+                static_cast<long long>(rem % 3600 / 60), static_cast<long long>(rem % 60), static_cast<long long>(ms));
   return buf;
 }
 
