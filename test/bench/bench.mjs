@@ -268,14 +268,19 @@ console.log(`ratio = moai / reference${repeat > 1 ? `; medians of ${repeat} runs
 printTable(rows);
 // What went wrong, if anything: failed workloads, server warnings, rejected or missing data.
 const notes = [];
+let invalid = false; // a workload failed or its data did not all arrive: figures are not comparable
 for (const [w, byKind] of Object.entries(results)) {
   for (const [kind, r] of Object.entries(byKind).flatMap(([k, runs]) => runs.map((run) => [k, run]))) {
     if (r.error) {
+      invalid = true;
       notes.push(`${w} ${kind}: FAILED: ${r.error.split("\n")[0]}`);
       for (const s of r.servers ?? []) if (s.exited) notes.push(`  ${s.kind} server exited ${JSON.stringify(s.exited)}`);
       continue;
     }
     if (r.serverLog?.count) notes.push(`${w} ${kind}: ${r.serverLog.count} warning/error lines in the server log, e.g. ${r.serverLog.sample[0]}`);
+    if (w === "W2" && r.raw && r.raw.received.n < r.raw.expectedDeliveries) invalid = true;
+    if (w === "W2" && r.received.n < r.expectedDeliveries) invalid = true;
+    if (w === "W6" && !r.accepted) invalid = true;
     if (w === "W2" && r.raw && r.raw.received.n < r.raw.expectedDeliveries)
       notes.push(`${w} ${kind}: raw phase: ${r.raw.expectedDeliveries - r.raw.received.n} deliveries never arrived`);
     if (w === "W2") {
@@ -314,3 +319,7 @@ writeFileSync(
 );
 console.log(`written: ${out}`);
 rmSync(workDir, { recursive: true, force: true });
+if (invalid) {
+  console.error("bench: some results are invalid (see notes above); exiting with failure");
+  process.exit(1);
+}

@@ -4,6 +4,7 @@
 // --json FILE, writes the figures.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -81,6 +82,14 @@ int main(int argc, char** argv) {
   auto one = make_session(1);
   std::string hash = hash_id(blake3(one.txs[0].json));
   auto sig = decode_signature(sign_hash(agent_secret_from_seed(key32{7}).signer_seed, hash));
+  // Each measured path must succeed, or the figure would time an early failure.
+  auto check = [](bool ok, const char* what) {
+    if (!ok) {
+      std::fprintf(stderr, "protocol bench: %s failed; figures would be meaningless\n", what);
+      std::exit(1);
+    }
+  };
+  check(sig && verify_hash_signature(one.signer_public, hash, *sig), "signature verification");
   double verifies_s = rate([&] {
     volatile bool ok = verify_hash_signature(one.signer_public, hash, *sig);
     (void)ok;
@@ -115,6 +124,16 @@ int main(int argc, char** argv) {
 
   // A burst of 10 transactions under one signature (the last signature covers all).
   auto ten = make_session(10);
+  for (const auto* session : {&one, &ten}) {
+    auto f = decode_frame(session->frame);
+    check(f.messages.size() == 1 && std::holds_alternative<content_message>(f.messages[0]), "decoding the frame");
+    auto& m = std::get<content_message>(f.messages[0]);
+    session_log log(session->session_id);
+    std::string h;
+    check(
+        log.try_append(std::move(m.sessions[0].transactions), m.sessions[0].last_signature, session->signer_public, h),
+        "appending the signed session");
+  }
   double burst_tx_s = 10 * rate([&] {
                         auto f = decode_frame(ten.frame);
                         auto& m = std::get<content_message>(f.messages[0]);

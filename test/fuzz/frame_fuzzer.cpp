@@ -1,15 +1,24 @@
 // libFuzzer target: whatever a peer sends goes through decode_frame, coalescing,
 // header checks, verification and re-encoding without crashing (bad input is a typed
-// error, never a crash). Build with clang:
+// error, never a crash), and what moai re-encodes decodes again. Build with clang:
 //   cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DMOAI_FUZZ=ON
 //   cmake --build build-fuzz --target frame_fuzzer && build-fuzz/test/fuzz/frame_fuzzer corpus/
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string_view>
 
 #include "protocol/coalesce.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/covalue_state.hpp"
+
+namespace {
+
+void assert_round_trip(bool ok) {
+  if (!ok) std::abort();
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -25,7 +34,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       moai::protocol::key32 key{};
       cv.add_verified(session, key, hash);
     }
-    cv.new_content_since(nullptr);
+    // What moai sends must be what it can read back: every piece it encodes decodes
+    // as one content message for the same CoValue, without errors.
+    for (const auto& piece : cv.new_content_since(nullptr)) {
+      auto again = moai::protocol::decode_frame(piece);
+      assert_round_trip(!again.dropped && again.errors.empty() && again.messages.size() == 1);
+      auto* back = std::get_if<moai::protocol::content_message>(&again.messages[0]);
+      assert_round_trip(back && back->id == content->id);
+    }
   }
   return 0;
 }

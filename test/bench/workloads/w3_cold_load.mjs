@@ -2,6 +2,7 @@
 // W1's reader account loads every CoMap, which the server must now read from SQLite.
 // Measured: server CPU and wall time from connecting to holding everything (start-up
 // CPU is reported apart).
+import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadedClient, loadOrFail, waitFor } from "../../interop/lib/harness.mjs";
@@ -26,6 +27,11 @@ export async function run({ kind, moai, workDir, log }) {
     );
     const wallS = (performance.now() - t0) / 1000;
     const cpuS = cpuSeconds(server.pid) - cpu0;
+    // Outside the timed part: what came back from storage is what W1 wrote last.
+    const last = state.edits - 1;
+    for (let i = 0; i < loaded.length; i += Math.max(1, Math.floor(loaded.length / 50))) {
+      assert.equal(loaded[i].get(`field${last % 4}`)?.title, `Task ${i} revision ${last}`, `map ${i} after the restart`);
+    }
     log(`${kind} W3: ${state.ids.length} maps in ${wallS.toFixed(2)} s, server CPU ${cpuS.toFixed(2)} s`);
     return {
       covalues: state.ids.length,
