@@ -6,8 +6,8 @@
 #include <unordered_map>
 
 #include "config/log.hpp"
-#include "protocol/codec.hpp"
 #include "protocol/coalesce.hpp"
+#include "protocol/codec.hpp"
 #include "protocol/covalue_state.hpp"
 #include "protocol/deletion.hpp"
 #include "protocol/group.hpp"
@@ -26,9 +26,9 @@ namespace {
 struct peer_entry {
   peer_actor handle;
   std::uint64_t peer_id = 0;
-  known_state known;         // optimistic: what we believe the peer holds
-  bool told_known = false;   // we have told it our state at least once
-  bool errored = false;      // it sent invalid content: ignore it for this CoValue
+  known_state known;        // optimistic: what we believe the peer holds
+  bool told_known = false;  // we have told it our state at least once
+  bool errored = false;     // it sent invalid content: ignore it for this CoValue
   bool asked_for_header = false;
   bool said_not_found = false;
   std::uint64_t deps_pushed_generation = 0;
@@ -93,8 +93,7 @@ int content_priority(const covalue_actor_state& st) {
   return static_cast<int>(h ? h->content_priority() : protocol::priority::medium);
 }
 
-void send_to(self_ptr self, const peer_actor& peer, std::vector<std::string> messages, int priority,
-             action kind) {
+void send_to(self_ptr self, const peer_actor& peer, std::vector<std::string> messages, int priority, action kind) {
   for (std::size_t i = 0; i < messages.size(); ++i) self->state.ctx.metrics->count_out(kind);
   self->send(peer, outgoing_messages{std::move(messages), priority});
 }
@@ -419,8 +418,8 @@ void apply_content(self_ptr self, pending_content&& item) {
             },
             [=](caf::error& err) {
               self->state.writes_in_flight--;
-              log::error(actor_origin(self), "storage writer unreachable", {{"id", self->state.id},
-                                                                    {"error", self->system().render(err)}});
+              log::error(actor_origin(self), "storage writer unreachable",
+                         {{"id", self->state.id}, {"error", self->system().render(err)}});
             });
   } else {
     send_to(self, p.handle, {reply}, 0, action::known);
@@ -613,8 +612,8 @@ void on_known(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, know
 }
 
 bool idle(const covalue_actor_state& st) {
-  return st.peers.empty() && st.pending.empty() && st.staged.empty() && st.awaiting.empty() && st.writes_in_flight == 0 &&
-         st.header_waiters.empty();
+  return st.peers.empty() && st.pending.empty() && st.staged.empty() && st.awaiting.empty() &&
+         st.writes_in_flight == 0 && st.header_waiters.empty();
 }
 
 void maybe_schedule_tick(self_ptr self) {
@@ -625,7 +624,7 @@ void maybe_schedule_tick(self_ptr self) {
   self->delayed_send(self, st.ctx.options.idle_timeout, tick_atom::value);
 }
 
-void load_from_storage(self_ptr self, const storage::stored_covalue& stored) {
+void load_from_storage(self_ptr self, storage::stored_covalue&& stored) {
   auto& st = self->state;
   protocol::json_document doc;
   std::string error;
@@ -637,11 +636,11 @@ void load_from_storage(self_ptr self, const storage::stored_covalue& stored) {
     return;
   }
   st.cv->set_header(std::move(*header));
-  for (const auto& s : stored.sessions) {
+  for (auto& s : stored.sessions) {
     std::vector<protocol::transaction> txs;
     txs.reserve(s.transactions.size());
-    for (const auto& text : s.transactions) {
-      auto tx = protocol::parse_stored_transaction(text, error);
+    for (auto& text : s.transactions) {
+      auto tx = protocol::parse_stored_transaction(std::move(text), error);
       if (!tx) {
         log::error(actor_origin(self), "stored transaction is invalid; session truncated there",
                    {{"id", st.id}, {"session", s.session_id}, {"index", txs.size()}, {"error", error}});
@@ -689,12 +688,12 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
   self->request(st.ctx.storage, caf::infinite, load_request{st.id})
       .await(
           [=](load_reply& reply) {
-            if (reply.covalue) load_from_storage(self, *reply.covalue);
+            if (reply.covalue) load_from_storage(self, std::move(*reply.covalue));
             maybe_schedule_tick(self);
           },
           [=](caf::error& err) {
-            log::error(actor_origin(self), "storage load failed", {{"id", self->state.id},
-                                                          {"error", self->system().render(err)}});
+            log::error(actor_origin(self), "storage load failed",
+                       {{"id", self->state.id}, {"error", self->system().render(err)}});
           });
 
   return {

@@ -45,8 +45,8 @@ void covalue_state::note_transactions(const session_log& log, std::size_t first)
   dependencies_.erase(id_);
 }
 
-bool covalue_state::try_add(const std::string& session_id, std::vector<transaction>&& txs,
-                            std::string_view signature, const key32& signer, std::string& hash) {
+bool covalue_state::try_add(const std::string& session_id, std::vector<transaction>&& txs, std::string_view signature,
+                            const key32& signer, std::string& hash) {
   session_log& log = session(session_id);
   std::size_t first = log.count();
   if (!log.try_append(std::move(txs), signature, signer, hash)) return false;
@@ -54,21 +54,25 @@ bool covalue_state::try_add(const std::string& session_id, std::vector<transacti
   return true;
 }
 
-std::uint32_t covalue_state::add_verified(const session_content& entry, const key32& signer,
-                                          std::string& failed_hash) {
+std::uint32_t covalue_state::add_verified(session_content& entry, const key32& signer, std::string& failed_hash) {
   const std::uint32_t ours = count(entry.session_id);
   const auto n = static_cast<std::uint32_t>(entry.transactions.size());
   if (entry.after > ours || entry.after + n <= ours) return 0;
-  auto slice = [&](std::uint32_t from, std::uint32_t to) {
-    return std::vector<transaction>(entry.transactions.begin() + from, entry.transactions.begin() + to);
+  // Verifies entry.transactions[from, to) against `signature`; moves them in on success.
+  auto add_range = [&](std::uint32_t from, std::uint32_t to, std::string_view signature) {
+    session_log& log = session(entry.session_id);
+    const std::size_t first = log.count();
+    if (!log.try_append(entry.transactions, from, to, signature, signer, failed_hash)) return false;
+    note_transactions(log, first);
+    return true;
   };
   const std::uint32_t skip = ours - entry.after;
-  if (try_add(entry.session_id, slice(skip, n), entry.last_signature, signer, failed_hash)) return n - skip;
+  if (add_range(skip, n, entry.last_signature)) return n - skip;
   if (entry.earlier_signatures.empty()) return 0;
   std::uint32_t from = skip;
   auto step = [&](std::uint32_t end, const std::string& signature) {
     if (end <= from) return true;
-    if (!try_add(entry.session_id, slice(from, end), signature, signer, failed_hash)) return false;
+    if (!add_range(from, end, signature)) return false;
     from = end;
     return true;
   };
@@ -79,8 +83,7 @@ std::uint32_t covalue_state::add_verified(const session_content& entry, const ke
   return from - skip;
 }
 
-void covalue_state::add_trusted(const std::string& session_id, std::vector<transaction>&& txs,
-                                std::string signature) {
+void covalue_state::add_trusted(const std::string& session_id, std::vector<transaction>&& txs, std::string signature) {
   session_log& log = session(session_id);
   std::size_t first = log.count();
   log.append_trusted(std::move(txs), std::move(signature));

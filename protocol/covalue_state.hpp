@@ -41,7 +41,8 @@ class covalue_state {
   // coalesced from several messages, message by message against their signatures,
   // keeping the longest prefix that verifies. Returns how many transactions were
   // added; when not all, `failed_hash` names the hash that did not verify.
-  std::uint32_t add_verified(const session_content& entry, const key32& signer, std::string& failed_hash);
+  // What is added is moved out of `entry.transactions` (the vector keeps its size).
+  std::uint32_t add_verified(session_content& entry, const key32& signer, std::string& failed_hash);
   // Appends without verification: content read back from our own storage.
   void add_trusted(const std::string& session_id, std::vector<transaction>&& txs, std::string signature);
   // Direct access for restoring checkpoints and for writing our own transactions.

@@ -17,18 +17,23 @@ std::string session_log::hash_with(const std::vector<transaction>& more) {
 
 bool session_log::try_append(std::vector<transaction>&& more, std::string_view signature, const key32& signer,
                              std::string& hash) {
+  return try_append(more, 0, more.size(), signature, signer, hash);
+}
+
+bool session_log::try_append(std::vector<transaction>& source, std::size_t from, std::size_t to,
+                             std::string_view signature, const key32& signer, std::string& hash) {
   blake3_hasher_state h = chain();
   std::uint32_t batch_size = 0;
-  for (const auto& tx : more) {
-    h.update(tx.json);
-    batch_size += tx.size;
+  for (std::size_t i = from; i < to; ++i) {
+    h.update(source[i].json);
+    batch_size += source[i].size;
   }
   hash = hash_id(h.digest());
   auto sig = decode_signature(signature);
   if (!sig || !verify_hash_signature(signer, hash, *sig)) return false;
 
   hasher_ = h;
-  for (auto& tx : more) transactions_.push_back(std::move(tx));
+  for (std::size_t i = from; i < to; ++i) transactions_.push_back(std::move(source[i]));
   hashed_ = transactions_.size();
   last_signature_ = std::string(signature);
   record_batch(batch_size, last_signature_);

@@ -38,8 +38,10 @@ class session_log {
   // appends on success. `more` must continue the log exactly (the caller trims what
   // is already known). On failure nothing changes and `hash` names the hash that
   // did not verify.
-  bool try_append(std::vector<transaction>&& more, std::string_view signature, const key32& signer,
-                  std::string& hash);
+  bool try_append(std::vector<transaction>&& more, std::string_view signature, const key32& signer, std::string& hash);
+  // The same for source[from, to), which are moved out of `source` only on success.
+  bool try_append(std::vector<transaction>& source, std::size_t from, std::size_t to, std::string_view signature,
+                  const key32& signer, std::string& hash);
 
   // Appends transactions already verified elsewhere (e.g. read back from storage):
   // no hashing until a later append needs the chain.

@@ -95,22 +95,29 @@ struct canonical_reader {
 
 }  // namespace
 
-std::optional<transaction> read_canonical_transaction(std::string_view text) {
+namespace {
+
+// The canonical grammar check; fills everything but tx.json.
+bool read_canonical_members(std::string_view text, transaction& tx) {
   canonical_reader r{text.data(), text.data() + text.size()};
-  transaction tx;
   if (r.literal("{\"encryptedChanges\":")) {
     tx.is_private = true;
-    if (!r.string(&tx.size) || !r.literal(",\"keyUsed\":") || !r.string()) return std::nullopt;
+    if (!r.string(&tx.size) || !r.literal(",\"keyUsed\":") || !r.string()) return false;
   } else if (r.literal("{\"changes\":")) {
-    if (!r.string(&tx.size)) return std::nullopt;
+    if (!r.string(&tx.size)) return false;
   } else {
-    return std::nullopt;
+    return false;
   }
-  if (!r.literal(",\"madeAt\":") || !r.uint64(tx.made_at)) return std::nullopt;
-  if (r.literal(",\"meta\":") && !r.string()) return std::nullopt;
-  if (!r.literal(tx.is_private ? ",\"privacy\":\"private\"}" : ",\"privacy\":\"trusting\"}") || r.p != r.end) {
-    return std::nullopt;
-  }
+  if (!r.literal(",\"madeAt\":") || !r.uint64(tx.made_at)) return false;
+  if (r.literal(",\"meta\":") && !r.string()) return false;
+  return r.literal(tx.is_private ? ",\"privacy\":\"private\"}" : ",\"privacy\":\"trusting\"}") && r.p == r.end;
+}
+
+}  // namespace
+
+std::optional<transaction> read_canonical_transaction(std::string_view text) {
+  transaction tx;
+  if (!read_canonical_members(text, tx)) return std::nullopt;
   tx.json = std::string(text);
   return tx;
 }
@@ -213,8 +220,12 @@ std::optional<transaction> parse_transaction(const json_value& v, std::string& e
   return tx;
 }
 
-std::optional<transaction> parse_stored_transaction(std::string_view text, std::string& error) {
-  if (auto tx = read_canonical_transaction(text)) return tx;
+std::optional<transaction> parse_stored_transaction(std::string&& text, std::string& error) {
+  transaction tx;
+  if (read_canonical_members(text, tx)) {
+    tx.json = std::move(text);  // already canonical: kept, not copied
+    return tx;
+  }
   json_document doc;
   if (!parse_stored_json(text, doc, error)) return std::nullopt;
   return parse_transaction(doc, error);

@@ -29,7 +29,7 @@ std::optional<transaction> parse_transaction(const json_value& v, std::string& e
 // Parses transaction text read back from storage (validated when it arrived, so
 // UTF-8 is not re-checked); the result carries the canonical text. Text already in
 // canonical form (all that moai stores) is read by read_canonical_transaction.
-std::optional<transaction> parse_stored_transaction(std::string_view text, std::string& error);
+std::optional<transaction> parse_stored_transaction(std::string&& text, std::string& error);
 
 // Reads text that is byte for byte the canonical form parse_transaction produces,
 // without a JSON parser: a cold load's cost was mostly parsing and re-writing what was

@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!content) continue;
     moai::protocol::covalue_state cv(content->id);
     if (content->header) cv.set_header(*content->header);
-    for (const auto& session : content->sessions) {
+    for (auto& session : content->sessions) {
       std::string hash;
       moai::protocol::key32 key{};
       cv.add_verified(session, key, hash);

@@ -62,7 +62,7 @@ BOOST_AUTO_TEST_CASE(a_burst_becomes_one_message_and_one_check) {
   auto messages = decode(lines);
   BOOST_TEST(coalesce_content(messages) == log.tx_wire.size() - 1);
   BOOST_REQUIRE(messages.size() == 1u);
-  const auto& entry = std::get<content_message>(messages[0]).sessions.at(0);
+  auto& entry = std::get<content_message>(messages[0]).sessions.at(0);
   BOOST_TEST(entry.transactions.size() == log.tx_wire.size());
   BOOST_TEST(entry.last_signature == log.signatures.back());
   BOOST_TEST(entry.earlier_signatures.size() == log.tx_wire.size() - 1);
