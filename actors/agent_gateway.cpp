@@ -4,6 +4,7 @@
 
 #include "actors/inspection.hpp"
 #include "config/log.hpp"
+#include "gateway/bearer_token.hpp"
 #include "protocol/ids.hpp"
 #include "protocol/json.hpp"
 #include "protocol/json_text.hpp"
@@ -349,8 +350,7 @@ void patch_covalue(self_ptr self, call_ptr c, const std::string& id, const proto
 
 bool authorized(const config& cfg, const gateway::http_request& req) {
   if (cfg.agent_api_token.empty()) return true;
-  const std::string* auth = req.header("authorization");
-  return auth && *auth == "Bearer " + cfg.agent_api_token;
+  return gateway::bearer_matches(req.header("authorization"), cfg.agent_api_token);
 }
 
 void dispatch(self_ptr self, call_ptr c) {

@@ -1,17 +1,18 @@
 #include "actors/llm_gateway.hpp"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <algorithm>
+#include <caf/all.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <string_view>
 #include <unordered_map>
 
-#include <caf/all.hpp>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "config/log.hpp"
+#include "gateway/bearer_token.hpp"
 #include "gateway/http_client.hpp"
 #include "protocol/json.hpp"
 #include "protocol/json_text.hpp"
@@ -107,26 +108,6 @@ std::string client_ip(const std::string& remote) {
   return colon == std::string::npos ? remote : remote.substr(0, colon);
 }
 
-bool same_secret(std::string_view a, std::string_view b) {
-  // Constant time for equal lengths: a caller learns nothing from the timing but the length.
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
-bool bearer_matches(const std::string* header, const std::string& token) {
-  if (!header || header->size() < 7) return false;
-  std::string scheme = header->substr(0, 7);
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (scheme != "bearer ") return false;
-  std::string_view given(*header);
-  given.remove_prefix(7);
-  while (!given.empty() && given.front() == ' ') given.remove_prefix(1);
-  while (!given.empty() && given.back() == ' ') given.remove_suffix(1);
-  return same_secret(given, token);
-}
-
 // The first `max_chars` characters of `text` as valid UTF-8: an upstream body may be
 // anything, and the excerpt goes into a JSON string.
 std::string utf8_excerpt(std::string_view text, std::size_t max_chars) {
@@ -179,7 +160,9 @@ std::string to_json(const protocol::json_value& v) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-bool is_success(unsigned status) { return status >= 200 && status < 300; }
+bool is_success(unsigned status) {
+  return status >= 200 && status < 300;
+}
 
 bool is_event_stream(std::string content_type) {
   std::transform(content_type.begin(), content_type.end(), content_type.begin(),
@@ -294,7 +277,8 @@ void on_chat(llm_pointer self, chat_request& call) {
     call.respond(std::move(r));
     return;
   }
-  if (!st.settings.proxy_token.empty() && !bearer_matches(req.header("authorization"), st.settings.proxy_token)) {
+  if (!st.settings.proxy_token.empty() &&
+      !gateway::bearer_matches(req.header("authorization"), st.settings.proxy_token)) {
     auto r = gateway::json_response(401, error_json("unauthorized: Authorization: Bearer <token> required"));
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     log::info("llm", "chat refused", {{"status", 401u}, {"reason", "missing or wrong bearer token"}, {"remote", ip}});
@@ -375,15 +359,23 @@ void finish_stream(pending_chat& chat, const gateway::client_result& res) {
   chat.body->write(chat.redactor.flush());
   const auto ms = elapsed_ms(chat.started);
   if (res.result == gateway::client_result::outcome::ok) {
-    log::info("llm", "chat streamed", {{"status", res.status}, {"model", chat.model}, {"ms", ms}, {"remote", chat.ip},
-                                       {"reused_connection", res.reused_connection}});
+    log::info("llm", "chat streamed",
+              {{"status", res.status},
+               {"model", chat.model},
+               {"ms", ms},
+               {"remote", chat.ip},
+               {"reused_connection", res.reused_connection}});
   } else {
     const bool timeout = res.result == gateway::client_result::outcome::timeout;
     std::string error = chat.redactor.redact(res.error);
     chat.body->write("\n\nevent: error\ndata: " +
                      error_json(timeout ? "LLM upstream timed out" : "LLM stream interrupted", error) + "\n\n");
-    log::warn("llm", "chat stream ended early", {{"error", error}, {"model", chat.model}, {"ms", ms},
-                                                 {"remote", chat.ip}, {"caller_left", chat.body->cancelled()}});
+    log::warn("llm", "chat stream ended early",
+              {{"error", error},
+               {"model", chat.model},
+               {"ms", ms},
+               {"remote", chat.ip},
+               {"caller_left", chat.body->cancelled()}});
   }
   chat.body->finish();
 }
@@ -416,8 +408,8 @@ void on_upstream_done(upstream_done& done) {
       error = std::string(upstream_error);
     }
     problem = "upstream answered " + std::to_string(res.status);
-    body = error_json(utf8_excerpt(chat.redactor.redact(error), 200),
-                      utf8_excerpt(chat.redactor.redact(res.body), 200));
+    body =
+        error_json(utf8_excerpt(chat.redactor.redact(error), 200), utf8_excerpt(chat.redactor.redact(res.body), 200));
     body.pop_back();
     body += ",\"status\":" + std::to_string(res.status) + "}";
   } else {
@@ -426,9 +418,9 @@ void on_upstream_done(upstream_done& done) {
     if (!protocol::parse_json(res.body, doc, parse_error) || !doc.IsObject()) {
       status = 500;
       problem = "upstream answered invalid JSON";
-      body = error_json("Failed to process LLM request",
-                        parse_error.empty() ? "upstream answer is not a JSON object"
-                                            : "upstream answer is not valid JSON: " + parse_error);
+      body = error_json("Failed to process LLM request", parse_error.empty()
+                                                             ? "upstream answer is not a JSON object"
+                                                             : "upstream answer is not valid JSON: " + parse_error);
     } else {
       // {"content": choices[0].message.content or "", "role": "assistant", "usage": usage or null}
       const protocol::json_value* content = nullptr;
@@ -448,12 +440,20 @@ void on_upstream_done(upstream_done& done) {
   body = chat.redactor.redact(std::move(body));
   const auto ms = elapsed_ms(chat.started);
   if (problem.empty()) {
-    log::info("llm", "chat answered", {{"status", status}, {"model", chat.model}, {"ms", ms}, {"remote", chat.ip},
-                                       {"reused_connection", res.reused_connection}});
+    log::info("llm", "chat answered",
+              {{"status", status},
+               {"model", chat.model},
+               {"ms", ms},
+               {"remote", chat.ip},
+               {"reused_connection", res.reused_connection}});
   } else {
-    log::warn("llm", "chat failed", {{"status", status}, {"problem", chat.redactor.redact(problem)},
-                                     {"upstream_status", res.status}, {"model", chat.model}, {"ms", ms},
-                                     {"remote", chat.ip}});
+    log::warn("llm", "chat failed",
+              {{"status", status},
+               {"problem", chat.redactor.redact(problem)},
+               {"upstream_status", res.status},
+               {"model", chat.model},
+               {"ms", ms},
+               {"remote", chat.ip}});
   }
   chat.respond(gateway::json_response(status, std::move(body)));
 }
@@ -486,8 +486,10 @@ class actor_llm_gateway final : public llm_gateway {
     client_ = std::make_shared<gateway::http_client>(options);
     log::info("llm", "proxy ready",
               {{"endpoint", key_redactor(cfg.llm_api_key).redact(settings.endpoint)},
-               {"api_key_set", !cfg.llm_api_key.empty()}, {"proxy_token_set", !cfg.llm_proxy_token.empty()},
-               {"rate_limit_per_minute", cfg.llm_rate_limit_per_minute}, {"timeout_ms", cfg.llm_timeout_ms}});
+               {"api_key_set", !cfg.llm_api_key.empty()},
+               {"proxy_token_set", !cfg.llm_proxy_token.empty()},
+               {"rate_limit_per_minute", cfg.llm_rate_limit_per_minute},
+               {"timeout_ms", cfg.llm_timeout_ms}});
     // Hidden: the server's shutdown waits for the sync actors only; this one ends
     // with the gateway object.
     actor_ = system.spawn<caf::hidden>(llm_actor, std::move(settings), client_);

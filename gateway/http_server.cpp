@@ -218,13 +218,14 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   // Called after the I/O threads stopped: no handler will run again.
   void abandon() { finish("server stopped"); }
 
-  // Called on the server's ping tick (one timer for all connections).
-  void ping() {
-    net::post(ws_.get_executor(), [self = shared_from_this()] {
+  // Called on the server's ping tick (one timer for all connections) with the ping
+  // text, encoded once per tick.
+  void ping(std::shared_ptr<const std::string> text) {
+    net::post(ws_.get_executor(), [self = shared_from_this(), text = std::move(text)] {
       if (self->closed_ || !self->handler_) return;
       self->check_silence();
       if (self->closed_ || self->close_requested_) return;
-      self->enqueue(protocol::encode_ping(now_ms(), self->server_->options.datacenter), true);
+      self->enqueue(*text, true);
     });
   }
 
@@ -654,7 +655,8 @@ void http_server::impl::schedule_pings() {
         if (auto session = weak.lock()) open.push_back(std::move(session));
       }
     }
-    for (auto& session : open) session->ping();
+    auto text = std::make_shared<const std::string>(protocol::encode_ping(now_ms(), options.datacenter));
+    for (auto& session : open) session->ping(text);
     schedule_pings();
   });
 }
