@@ -74,11 +74,10 @@ struct covalue_actor_state {
   bool retire_requested = false;
   bool fetching_groups = false;
   std::shared_ptr<actor_probe> probe;
-  // Bumped whenever cv changes; keys the last encoded content below.
-  std::uint64_t version = 0;
-  // Subscribers mostly hold the same state, so what one lacks is encoded once per change.
+  // Subscribers mostly hold the same state, so what one lacks is encoded once per
+  // change of cv (its revision), when there is more than one subscriber to share it.
   struct encoded_content {
-    std::uint64_t version = 0;
+    std::uint64_t revision = 0;
     known_state peer;
     std::vector<std::string> pieces;
   };
@@ -134,11 +133,16 @@ known_state known_for(const covalue_actor_state& st, const known_state& peer_cla
 // Sends `p` what it lacks of this CoValue (dependencies already handled).
 // What `peer` lacks, encoded (or the same pieces as for the last peer in that state).
 std::vector<std::string> content_for(covalue_actor_state& st, const known_state& peer) {
-  if (st.last_encoded && st.last_encoded->version == st.version && st.last_encoded->peer == peer) {
+  const auto revision = st.cv->revision();
+  if (st.last_encoded && st.last_encoded->revision == revision && st.last_encoded->peer == peer) {
     return st.last_encoded->pieces;
   }
   auto pieces = st.cv->new_content_since(&peer);
-  st.last_encoded = covalue_actor_state::encoded_content{st.version, peer, pieces};
+  if (st.peers.size() > 1) {
+    st.last_encoded = covalue_actor_state::encoded_content{revision, peer, pieces};
+  } else {
+    st.last_encoded.reset();  // nobody to share it with: not kept in memory
+  }
   return pieces;
 }
 
@@ -386,7 +390,6 @@ void apply_content(self_ptr self, pending_content&& item) {
     }
   }
   note_dependency_changes(st);
-  if (header_new || !write.batches.empty()) st.version++;
   if (header_new) header_arrived(self);
 
   if (st.cv->is_deleted()) {
@@ -668,7 +671,6 @@ void load_from_storage(self_ptr self, storage::stored_covalue&& stored) {
     st.cv->session(s.session_id).restore_checkpoints(std::move(checkpoints), s.bytes_since_checkpoint);
   }
   if (stored.deleted) st.cv->mark_deleted();
-  st.version++;
   note_dependency_changes(st);
 }
 

@@ -6,6 +6,7 @@
 namespace moai::protocol {
 
 void covalue_state::set_header(covalue_header header) {
+  ++revision_;
   header_ = std::move(header);
   add_header_dependencies(*header_, dependencies_);
   for (const auto& log : sessions_) note_transactions(log, 0);
@@ -39,6 +40,7 @@ session_log& covalue_state::session(const std::string& session_id) {
 }
 
 void covalue_state::note_transactions(const session_log& log, std::size_t first) {
+  ++revision_;  // every path that adds transactions comes through here
   if (!header_ || !header_->is_group_or_account()) return;
   const auto& txs = log.transactions();
   for (std::size_t i = first; i < txs.size(); ++i) add_group_transaction_dependencies(txs[i], dependencies_);

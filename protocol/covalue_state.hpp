@@ -26,7 +26,13 @@ class covalue_state {
   void set_header(covalue_header header);
 
   bool is_deleted() const { return deleted_; }
-  void mark_deleted() { deleted_ = true; }
+  void mark_deleted() {
+    deleted_ = true;
+    ++revision_;
+  }
+  // Changes with every change of header, transactions or deletion: lets callers keep
+  // what they derived (encoded content) until the state moves on.
+  std::uint64_t revision() const { return revision_; }
 
   const std::vector<session_log>& sessions() const { return sessions_; }
   const session_log* find_session(std::string_view session_id) const;
@@ -66,6 +72,7 @@ class covalue_state {
   std::unordered_map<std::string, std::size_t> index_;
   covalue_id_set dependencies_;
   bool deleted_ = false;
+  std::uint64_t revision_ = 0;
 };
 
 }  // namespace moai::protocol

@@ -69,11 +69,17 @@ BOOST_AUTO_TEST_CASE(a_burst_becomes_one_message_and_one_check) {
 
   covalue_state cv(log.co_id);
   std::string failed;
+  const auto revision = cv.revision();
   BOOST_TEST(cv.add_verified(entry, log.signer, failed) == log.tx_wire.size());
   BOOST_TEST(cv.count(log.session_id) == log.tx_wire.size());
   BOOST_TEST(cv.find_session(log.session_id)->last_signature() == log.signatures.back());
-  // Sent again, all of it is already held.
+  BOOST_TEST(cv.revision() != revision);  // what was encoded before is stale
+  // Sent again, all of it is already held: nothing changes, encodings stay valid.
+  const auto after = cv.revision();
   BOOST_TEST(cv.add_verified(entry, log.signer, failed) == 0u);
+  BOOST_TEST(cv.revision() == after);
+  cv.mark_deleted();
+  BOOST_TEST(cv.revision() != after);
 }
 
 BOOST_AUTO_TEST_CASE(a_bad_last_signature_keeps_the_verified_prefix) {
