@@ -1,11 +1,9 @@
 #include "gateway/http_client.hpp"
 
-#include <atomic>
-#include <limits>
-#include <map>
-#include <optional>
-#include <thread>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,10 +13,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/ssl.h>
-#include <openssl/x509_vfy.h>
+#include <limits>
+#include <map>
+#include <optional>
+#include <thread>
 
 #include "config/log.hpp"
+#include "gateway/url.hpp"
 
 namespace moai::gateway {
 
@@ -30,79 +31,6 @@ using tcp = net::ip::tcp;
 using steady = std::chrono::steady_clock;
 
 namespace {
-
-struct parsed_url {
-  bool tls = false;
-  std::string host;       // without IPv6 brackets
-  std::string port;
-  std::string authority;  // for the Host header
-  std::string target;     // path and query, at least "/"
-};
-
-bool all_digits(std::string_view s) {
-  if (s.empty() || s.size() > 5) return false;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
-bool parse_url(std::string_view url, parsed_url& out, std::string& error) {
-  auto scheme_end = url.find("://");
-  std::string scheme(url.substr(0, scheme_end == std::string_view::npos ? 0 : scheme_end));
-  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (scheme == "https") {
-    out.tls = true;
-  } else if (scheme == "http") {
-    out.tls = false;
-  } else {
-    error = "URL must start with http:// or https://";
-    return false;
-  }
-  auto rest = url.substr(scheme_end + 3);
-  auto path_start = rest.find_first_of("/?#");
-  auto authority = rest.substr(0, path_start);
-  out.target = path_start == std::string_view::npos ? "/" : std::string(rest.substr(path_start));
-  if (auto hash = out.target.find('#'); hash != std::string::npos) out.target.resize(hash);
-  if (out.target.empty() || out.target[0] != '/') out.target.insert(0, "/");
-  if (authority.find('@') != std::string_view::npos) {
-    error = "credentials in the URL are not supported";
-    return false;
-  }
-  std::string_view host = authority, port;
-  if (!authority.empty() && authority[0] == '[') {
-    auto close = authority.find(']');
-    if (close == std::string_view::npos) {
-      error = "unterminated IPv6 address in URL";
-      return false;
-    }
-    host = authority.substr(1, close - 1);
-    auto after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':') {
-        error = "malformed URL authority";
-        return false;
-      }
-      port = after.substr(1);
-    }
-  } else if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-  }
-  if (host.empty()) {
-    error = "URL has no host";
-    return false;
-  }
-  if (port.empty()) port = out.tls ? "443" : "80";
-  if (!all_digits(port) || std::stoul(std::string(port)) == 0 || std::stoul(std::string(port)) > 65535) {
-    error = "URL has an invalid port";
-    return false;
-  }
-  out.host = std::string(host);
-  out.port = std::string(port);
-  out.authority = std::string(authority);
-  return true;
-}
 
 // One TCP or TLS connection to an upstream, idle in the pool or serving one request.
 struct connection {
@@ -164,7 +92,8 @@ struct http_client::impl {
     if (ec) log::warn("http_client", "system CA store not loaded", {{"error", ec.message()}});
     if (!options.ca_file.empty()) {
       tls.load_verify_file(options.ca_file, ec);
-      if (ec) log::error("http_client", "extra CA file not loaded", {{"path", options.ca_file}, {"error", ec.message()}});
+      if (ec)
+        log::error("http_client", "extra CA file not loaded", {{"path", options.ca_file}, {"error", ec.message()}});
     }
     tls.set_verify_mode(ssl::verify_peer);
   }
@@ -213,7 +142,8 @@ class exchange : public std::enable_shared_from_this<exchange> {
 
   void start() {
     std::string error;
-    if (!parse_url(request_.url, url_, error)) {
+    if (!parse_url(request_.url, url_, error) || (url_.scheme != "http" && url_.scheme != "https")) {
+      if (error.empty()) error = "URL must start with http:// or https://";
       finish(client_result::outcome::failed, std::move(error));
       return;
     }
@@ -252,11 +182,11 @@ class exchange : public std::enable_shared_from_this<exchange> {
   }
 
   void connect() {
-    resolver_.async_resolve(
-        url_.host, url_.port, [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
-          if (ec) return self->fail(ec, "resolve");
-          self->open_connection(results);
-        });
+    resolver_.async_resolve(url_.host, url_.port,
+                            [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
+                              if (ec) return self->fail(ec, "resolve");
+                              self->open_connection(results);
+                            });
   }
 
   void open_connection(const tcp::resolver::results_type& results) {
@@ -480,6 +410,8 @@ void http_client::send(client_request request, client_handlers handlers) {
   });
 }
 
-std::size_t http_client::connections_opened() const { return impl_->opened; }
+std::size_t http_client::connections_opened() const {
+  return impl_->opened;
+}
 
 }  // namespace moai::gateway

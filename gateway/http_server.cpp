@@ -239,13 +239,16 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   using clock = std::chrono::steady_clock;
 
   // cojson pings go one way, so liveness is judged by what the peer sends: after half
-  // the idle timeout of silence it gets a WebSocket ping (clients answer with a pong),
-  // after all of it the connection is dropped as dead.
+  // the idle timeout of silence it gets a WebSocket ping (clients answer with a pong);
+  // after all of it, and only if that ping went out on an earlier tick (so the peer had
+  // a whole tick to answer), the connection is dropped as dead.
   void check_silence() {
     const auto timeout = server_->options.idle_timeout;
     if (timeout.count() <= 0) return;
-    const auto silent = clock::now() - last_heard_;
-    if (silent >= timeout) {
+    const auto now = clock::now();
+    const auto silent = now - last_heard_;
+    const bool pinged_since_heard = pinged_at_ > last_heard_;
+    if (silent >= timeout && pinged_since_heard) {
       log::warn("gateway", "peer silent past the idle timeout; dropping the connection",
                 {{"connection", id_},
                  {"remote", remote_},
@@ -253,7 +256,8 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
       beast::error_code ignored;
       beast::get_lowest_layer(ws_).close(ignored);
       finish("idle timeout");
-    } else if (silent >= timeout / 2 && !ws_ping_in_flight_ && !close_requested_) {
+    } else if (silent >= timeout / 2 && !pinged_since_heard && !ws_ping_in_flight_ && !close_requested_) {
+      pinged_at_ = now;
       ws_ping_in_flight_ = true;
       ws_.async_ping({}, [self = shared_from_this()](beast::error_code ec) {
         self->ws_ping_in_flight_ = false;
@@ -422,6 +426,7 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   std::atomic<bool> notify_wanted_{false};
   std::atomic<std::size_t> notify_below_{0};
   clock::time_point last_heard_ = clock::now();  // last frame or control frame from the peer
+  clock::time_point pinged_at_{};                // last WebSocket ping we sent
   bool ws_ping_in_flight_ = false;
   bool closed_ = false;
   bool close_requested_ = false;

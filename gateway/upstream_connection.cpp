@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "config/log.hpp"
+#include "gateway/url.hpp"
 
 namespace moai::gateway {
 
@@ -24,29 +25,11 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-struct parsed_url {
-  std::string host, port, target;
-};
-
 parsed_url parse_ws_url(const std::string& url) {
-  const std::string scheme = "ws://";
-  if (url.rfind(scheme, 0) != 0) {
-    throw std::invalid_argument("upstream URL must start with ws:// (got \"" + url + "\")");
-  }
-  std::string rest = url.substr(scheme.size());
   parsed_url p;
-  auto slash = rest.find('/');
-  std::string authority = rest.substr(0, slash);
-  p.target = slash == std::string::npos ? "/" : rest.substr(slash);
-  auto colon = authority.rfind(':');
-  if (colon != std::string::npos && authority.find(']') == std::string::npos) {
-    p.host = authority.substr(0, colon);
-    p.port = authority.substr(colon + 1);
-  } else {
-    p.host = authority;
-    p.port = "80";
-  }
-  if (p.host.empty() || p.port.empty()) throw std::invalid_argument("upstream URL has no host: \"" + url + "\"");
+  std::string error;
+  if (!parse_url(url, p, error)) throw std::invalid_argument("upstream URL \"" + url + "\": " + error);
+  if (p.scheme != "ws") throw std::invalid_argument("upstream URL must start with ws:// (got \"" + url + "\")");
   return p;
 }
 
@@ -91,12 +74,11 @@ struct upstream_connection::impl : std::enable_shared_from_this<impl> {
             beast::get_lowest_layer(*self->ws).expires_never();
             self->ws->set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
             self->ws->read_message_max(0);
-            self->ws->async_handshake(self->url.host + ":" + self->url.port, self->url.target,
-                                      [self, attempt](beast::error_code ec) {
-                                        if (attempt != self->generation) return;
-                                        if (ec) return self->fail("handshake: " + ec.message());
-                                        self->on_open(attempt);
-                                      });
+            self->ws->async_handshake(self->url.authority, self->url.target, [self, attempt](beast::error_code ec) {
+              if (attempt != self->generation) return;
+              if (ec) return self->fail("handshake: " + ec.message());
+              self->on_open(attempt);
+            });
           });
         });
   }
