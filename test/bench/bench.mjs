@@ -20,7 +20,7 @@ const arg = (flag, fallback) => {
 const quick = args.includes("--quick");
 const moai = resolve(arg("moai", join(root, "build/moai")));
 const out = resolve(arg("out", join(root, "bench-results/bench.json")));
-const only = arg("only", "W1,W3,W2,W4,W6").split(",");
+const only = arg("only", "W1,W3,W1b,W2,W4,W6").split(",");
 // --repeat N runs every (workload, server) pair N times, alternating servers, and reports
 // the median of each metric: on a shared machine single runs can be far off.
 const repeat = Math.max(1, Number(arg("repeat", "1")));
@@ -30,6 +30,7 @@ const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 23)}]
 const PROFILES = {
   quick: {
     W1: { maps: 200, edits: 5 },
+    W1b: { maps: 200, edits: 5, pattern: "burst" },
     W2: { subscribers: 16, edits: 120, intervalMs: 40, procs: 2, rawEdits: 120 },
     W4: { connections: 500, idleS: 4 },
     W6: {
@@ -40,6 +41,7 @@ const PROFILES = {
   },
   full: {
     W1: { maps: 1000, edits: 10 },
+    W1b: { maps: 1000, edits: 10, pattern: "burst" },
     W2: { subscribers: 50, edits: 500, intervalMs: 50, procs: 2, rawEdits: 300 },
     W4: { connections: 1000, idleS: 6 },
     W6: {
@@ -124,6 +126,8 @@ const ROWS = [
   { w: "W1", metric: "wall, write (s)", get: (r) => r.writeWallS },
   { w: "W1", metric: "wall, load by 2nd client (s)", get: (r) => r.loadWallS },
   { w: "W1", metric: "server CPU total (s)", get: (r) => r.cpuS },
+  { w: "W1b", metric: "server CPU per tx (µs)", get: (r) => r.cpuUsPerTx, target: { max: 0.1 } },
+  { w: "W1b", metric: "wall, write + load (s)", get: (r) => r.wallS, target: { max: 1 } },
   { w: "W2", metric: "edit→receive p50 (ms)", get: (r) => r.received.p50 },
   { w: "W2", metric: "edit→receive p99 (ms)", get: (r) => r.received.p99, target: { max: 1 / 3 } },
   { w: "W2", metric: "edit→apply p50 (ms)", get: (r) => r.applied.p50 },
@@ -246,6 +250,7 @@ const median = (values) => {
 
 if (only.includes("W1") || only.includes("W3")) await runWorkload("W1", profile.W1);
 if (only.includes("W3")) await runWorkload("W3", {});
+if (only.includes("W1b")) await runWorkload("W1b", profile.W1b);
 if (only.includes("W2")) await runWorkload("W2", profile.W2);
 if (only.includes("W4")) await runWorkload("W4", profile.W4);
 if (only.includes("W6")) {

@@ -13,6 +13,7 @@ const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 23)}]
 
 const modules = {
   W1: "./workloads/w1_clients.mjs",
+  W1b: "./workloads/w1_clients.mjs", // with params.pattern = "burst"
   W2: "./workloads/w2_fanout.mjs",
   W3: "./workloads/w3_cold_load.mjs",
   W4: "./workloads/w4_idle.mjs",
