@@ -51,7 +51,7 @@ int generate_account(const config& cfg, const std::string& name) {
       auto store = storage::open_sqlite_store(cfg.db_path, cfg.sqlite_synchronous);
       std::vector<storage::covalue_write> writes;
       for (const auto& cv : account->covalues) writes.push_back(as_write(cv));
-      if (store->write(writes) != 0) {
+      if (!store->write(writes).empty()) {
         std::fprintf(stderr, "moai: the database refused part of the account\n");
         return 1;
       }

@@ -69,6 +69,12 @@ struct covalue_actor_state {
   std::size_t deps_seen = 0;
   std::uint64_t received = 0;  // messages routed to us by the manager (retire handshake)
   std::uint32_t writes_in_flight = 0;
+  // After a failed write memory is ahead of the database: acknowledgements are held
+  // back until a rewrite of everything held (persist_all) is stored.
+  std::vector<std::pair<peer_actor, std::string>> held_replies;
+  bool persist_scheduled = false;
+  bool persist_in_flight = false;
+  milliseconds persist_backoff{0};
   steady_clock::time_point last_activity = steady_clock::now();
   bool tick_scheduled = false;
   bool retire_requested = false;
@@ -99,6 +105,87 @@ void send_to(self_ptr self, const peer_actor& peer, std::vector<std::string> mes
 
 void send_known(self_ptr self, const peer_actor& peer, const known_state& known, bool correction = false) {
   send_to(self, peer, {protocol::encode_known(known, correction)}, 0, action::known);
+}
+
+void maybe_schedule_tick(self_ptr self);
+
+// Everything the CoValue holds, as one write: the store trims what it already has, so
+// this fills whatever a failed write left out. Sessions are cut at their checkpoints,
+// whose signatures the store keeps.
+storage::covalue_write full_write(const covalue_actor_state& st) {
+  storage::covalue_write write;
+  write.id = st.id;
+  if (st.cv->header()) write.header = st.cv->header()->json;
+  write.deleted = st.cv->is_deleted();
+  for (const auto& log : st.cv->sessions()) {
+    std::uint32_t from = 0;
+    auto cut = [&](std::uint32_t until, const std::string& signature, bool checkpoint, std::uint32_t bytes) {
+      storage::session_batch batch;
+      batch.session_id = log.id();
+      batch.after = from;
+      for (auto i = from; i < until; ++i) batch.transactions.push_back(log.transactions()[i].json);
+      batch.last_signature = signature;
+      batch.checkpoint = checkpoint;
+      batch.bytes_since_checkpoint = bytes;
+      write.batches.push_back(std::move(batch));
+      from = until;
+    };
+    for (const auto& [index, signature] : log.checkpoints()) {
+      if (index + 1 < log.count()) cut(index + 1, signature, true, 0);
+    }
+    if (from < log.count()) {
+      cut(log.count(), log.last_signature(), log.checkpoints().count(log.count() - 1) > 0,
+          log.bytes_since_checkpoint());
+    }
+  }
+  return write;
+}
+
+void schedule_persist(self_ptr self) {
+  auto& st = self->state;
+  if (st.persist_scheduled || st.persist_in_flight) return;
+  st.persist_scheduled = true;
+  st.persist_backoff = std::clamp(st.persist_backoff * 2, milliseconds(100), milliseconds(5000));
+  self->delayed_send(self, st.persist_backoff, persist_atom::value);
+}
+
+// A write was not stored: its acknowledgement waits for a rewrite that is.
+void hold_reply(self_ptr self, const peer_actor& peer, std::string reply, const std::string& why) {
+  auto& st = self->state;
+  if (st.held_replies.empty()) {
+    log::warn(actor_origin(self), "content not stored; acknowledgements held until a rewrite succeeds",
+              {{"id", st.id}, {"reason", why}});
+  }
+  st.held_replies.emplace_back(peer, std::move(reply));
+  schedule_persist(self);
+}
+
+void persist_all(self_ptr self) {
+  auto& st = self->state;
+  st.persist_scheduled = false;
+  const std::size_t covered = st.held_replies.size();  // later ones may need a later rewrite
+  st.persist_in_flight = true;
+  st.writes_in_flight++;
+  auto done = [=](bool ok) {
+    auto& st = self->state;
+    st.persist_in_flight = false;
+    st.writes_in_flight--;
+    if (!ok) {
+      schedule_persist(self);
+      return;
+    }
+    log::info(actor_origin(self), "content stored after a failed write; acknowledgements sent",
+              {{"id", st.id}, {"acknowledgements", covered}});
+    st.persist_backoff = milliseconds(0);
+    for (std::size_t i = 0; i < covered; ++i) {
+      send_to(self, st.held_replies[i].first, {std::move(st.held_replies[i].second)}, 0, action::known);
+    }
+    st.held_replies.erase(st.held_replies.begin(), st.held_replies.begin() + static_cast<std::ptrdiff_t>(covered));
+    if (!st.held_replies.empty()) schedule_persist(self);
+    maybe_schedule_tick(self);
+  };
+  self->request(st.ctx.storage, caf::infinite, write_request{full_write(st)})
+      .then([=](write_ack& ack) { done(ack.ok); }, [=](caf::error&) { done(false); });
 }
 
 peer_entry& entry_for(self_ptr self, const peer_actor& peer, std::uint64_t peer_id) {
@@ -413,16 +500,15 @@ void apply_content(self_ptr self, pending_content&& item) {
         .then(
             [=](write_ack& ack) {
               self->state.writes_in_flight--;
-              if (ack.ok) {
+              if (ack.ok && self->state.held_replies.empty()) {
                 send_to(self, peer, {reply}, 0, action::known);
               } else {
-                log::error(actor_origin(self), "not acknowledging content: storage failed", {{"id", self->state.id}});
+                hold_reply(self, peer, reply, ack.ok ? "an earlier write failed" : "storage failed");
               }
             },
             [=](caf::error& err) {
               self->state.writes_in_flight--;
-              log::error(actor_origin(self), "storage writer unreachable",
-                         {{"id", self->state.id}, {"error", self->system().render(err)}});
+              hold_reply(self, peer, reply, "storage writer unreachable: " + self->system().render(err));
             });
   } else {
     send_to(self, p.handle, {reply}, 0, action::known);
@@ -616,7 +702,7 @@ void on_known(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, know
 
 bool idle(const covalue_actor_state& st) {
   return st.peers.empty() && st.pending.empty() && st.staged.empty() && st.awaiting.empty() &&
-         st.writes_in_flight == 0 && st.header_waiters.empty();
+         st.writes_in_flight == 0 && st.header_waiters.empty() && st.held_replies.empty() && !st.persist_scheduled;
 }
 
 void maybe_schedule_tick(self_ptr self) {
@@ -780,6 +866,10 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         note_message(self, *self->state.probe);
         flush_staged(self);
         maybe_schedule_tick(self);
+      },
+      [=](persist_atom) {
+        note_message(self, *self->state.probe);
+        persist_all(self);
       },
       [=](evict_atom) {
         note_message(self, *self->state.probe);

@@ -121,13 +121,16 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 // Manager → CoValue actor: retire now if idle (too many CoValues in memory).
 using evict_atom = caf::atom_constant<caf::atom("evict")>;
+// A covalue actor writes everything it holds again after a failed write.
+using persist_atom = caf::atom_constant<caf::atom("persist")>;
 
 using covalue_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
                      caf::replies_to<dependency_push>::with<push_done>,
                      caf::replies_to<known_query>::with<known_reply>,
                      caf::replies_to<snapshot_query>::with<snapshot_reply>, caf::reacts_to<retire_decision>,
-                     caf::reacts_to<tick_atom>, caf::reacts_to<evict_atom>, caf::reacts_to<drain_atom>>;
+                     caf::reacts_to<tick_atom>, caf::reacts_to<evict_atom>, caf::reacts_to<drain_atom>,
+                     caf::reacts_to<persist_atom>>;
 
 using sync_manager_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,

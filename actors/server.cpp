@@ -76,6 +76,9 @@ int run_server(const config& cfg) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A file size limit (ulimit -f) must fail the write, which is retried, not kill the
+  // process: ignored, SIGXFSZ turns into EFBIG.
+  ::signal(SIGXFSZ, SIG_IGN);
 
   // The server's own account, if configured (checked before anything starts).
   std::optional<protocol::agent_identity> identity;

@@ -45,9 +45,13 @@ void flush_writes(storage_pointer self) {
   for (auto& p : st.pending) writes.push_back(std::move(p.write));
   auto started = std::chrono::steady_clock::now();
   bool ok = true;
+  std::vector<std::size_t> incomplete;
   try {
-    std::size_t skipped = st.store->write(writes);
-    if (skipped) log::error(actor_origin(self), "batches skipped: they would leave a gap", {{"count", skipped}});
+    incomplete = st.store->write(writes);
+    if (!incomplete.empty()) {
+      log::warn(actor_origin(self), "writes not stored in full (they would leave a gap); not acknowledged",
+                {{"count", incomplete.size()}, {"first", writes[incomplete.front()].id}});
+    }
   } catch (const std::exception& e) {
     ok = false;
     st.metrics->storage_failures++;
@@ -62,7 +66,12 @@ void flush_writes(storage_pointer self) {
   st.metrics->storage_writes += writes.size();
   log::trace(actor_origin(self), "batch committed",
              {{"writes", writes.size()}, {"us", static_cast<long long>(micros)}});
-  for (auto& p : st.pending) p.promise.deliver(write_ack{ok});
+  auto next_incomplete = incomplete.begin();
+  for (std::size_t i = 0; i < st.pending.size(); ++i) {
+    const bool stored = ok && !(next_incomplete != incomplete.end() && *next_incomplete == i);
+    if (next_incomplete != incomplete.end() && *next_incomplete == i) ++next_incomplete;
+    st.pending[i].promise.deliver(write_ack{stored});
+  }
   st.pending.clear();
 }
 

@@ -68,8 +68,10 @@ class covalue_store {
   // sessionID → stored count; nullopt when the CoValue is not stored.
   virtual std::optional<std::map<std::string, std::uint32_t>> load_known(const std::string& id) = 0;
   // Applies all writes atomically. Overlapping batches (already stored prefixes) are
-  // trimmed; a batch that would leave a gap is skipped and reported in the result.
-  virtual std::size_t write(const std::vector<covalue_write>& writes) = 0;
+  // trimmed; a batch that would leave a gap (or belongs to a CoValue stored without
+  // header) is skipped. Returns the indices of the writes not stored in full: their
+  // authors must not acknowledge them.
+  virtual std::vector<std::size_t> write(const std::vector<covalue_write>& writes) = 0;
   virtual store_stats stats() = 0;
 };
 

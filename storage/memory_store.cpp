@@ -24,13 +24,14 @@ class memory_store final : public covalue_store {
     return out;
   }
 
-  std::size_t write(const std::vector<covalue_write>& writes) override {
-    std::size_t skipped = 0;
-    for (const auto& w : writes) {
+  std::vector<std::size_t> write(const std::vector<covalue_write>& writes) override {
+    std::vector<std::size_t> incomplete;
+    for (std::size_t wi = 0; wi < writes.size(); ++wi) {
+      const auto& w = writes[wi];
       auto it = covalues_.find(w.id);
       if (it == covalues_.end()) {
         if (w.header.empty()) {
-          skipped += w.batches.size();
+          if (!w.batches.empty()) incomplete.push_back(wi);
           continue;
         }
         it = covalues_.emplace(w.id, stored_covalue{w.id, w.header, {}, false}).first;
@@ -41,14 +42,14 @@ class memory_store final : public covalue_store {
         for (auto& existing : cv.sessions) {
           if (existing.session_id == b.session_id) s = &existing;
         }
+        const auto stored = s ? static_cast<std::uint32_t>(s->transactions.size()) : 0u;
+        if (b.after > stored) {
+          if (incomplete.empty() || incomplete.back() != wi) incomplete.push_back(wi);
+          continue;
+        }
         if (!s) {
           cv.sessions.push_back(stored_session{b.session_id, {}, {}, {}, 0});
           s = &cv.sessions.back();
-        }
-        const auto stored = static_cast<std::uint32_t>(s->transactions.size());
-        if (b.after > stored) {
-          ++skipped;
-          continue;
         }
         if (stored - b.after >= b.transactions.size()) continue;
         s->transactions.insert(s->transactions.end(), b.transactions.begin() + (stored - b.after),
@@ -67,7 +68,7 @@ class memory_store final : public covalue_store {
             ss.end());
       }
     }
-    return skipped;
+    return incomplete;
   }
 
   store_stats stats() override {

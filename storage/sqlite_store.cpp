@@ -145,10 +145,11 @@ class sqlite_store final : public covalue_store {
     return out;
   }
 
-  std::size_t write(const std::vector<covalue_write>& writes) override {
-    std::size_t skipped = 0;
+  std::vector<std::size_t> write(const std::vector<covalue_write>& writes) override {
+    std::vector<std::size_t> incomplete;
     SQLite::Transaction tx(db_);
-    for (const auto& w : writes) {
+    for (std::size_t wi = 0; wi < writes.size(); ++wi) {
+      const auto& w = writes[wi];
       std::int64_t covalue_row = 0;
       if (auto row = find_covalue(w.id)) {
         covalue_row = row->first;
@@ -160,16 +161,16 @@ class sqlite_store final : public covalue_store {
         ins.exec();
         covalue_row = db_.getLastInsertRowid();
       } else {
-        skipped += w.batches.size();
+        if (!w.batches.empty()) incomplete.push_back(wi);
         continue;
       }
-      for (const auto& b : w.batches) {
-        if (!append(covalue_row, b)) ++skipped;
-      }
+      bool complete = true;
+      for (const auto& b : w.batches) complete = append(covalue_row, b) && complete;
+      if (!complete) incomplete.push_back(wi);
       if (w.deleted) erase_keeping_tombstone(w.id, covalue_row);
     }
     tx.commit();
-    return skipped;
+    return incomplete;
   }
 
   store_stats stats() override {

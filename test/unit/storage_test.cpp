@@ -41,13 +41,13 @@ covalue_write batch(const std::string& id, const std::string& header, const std:
 void exercise(covalue_store& s) {
   BOOST_TEST(!s.load("co_zmissing"));
   BOOST_TEST(!s.load_known("co_zmissing"));
-  BOOST_TEST(s.write({batch("co_z1", "{\"h\":1}", "s1", 0, {"t0", "t1"}, "sig1")}) == 0u);
+  BOOST_TEST(s.write({batch("co_z1", "{\"h\":1}", "s1", 0, {"t0", "t1"}, "sig1")}).empty());
   // Overlap is trimmed, the new part appended.
-  BOOST_TEST(s.write({batch("co_z1", "", "s1", 1, {"t1", "t2"}, "sig2", true)}) == 0u);
+  BOOST_TEST(s.write({batch("co_z1", "", "s1", 1, {"t1", "t2"}, "sig2", true)}).empty());
   // A gap is refused and reported.
-  BOOST_TEST(s.write({batch("co_z1", "", "s1", 5, {"t5"}, "sig5")}) == 1u);
+  BOOST_TEST(s.write({batch("co_z1", "", "s1", 5, {"t5"}, "sig5")}) == std::vector<std::size_t>{0});
   // No header for an unknown CoValue: refused.
-  BOOST_TEST(s.write({batch("co_z2", "", "s1", 0, {"t0"}, "sig")}) == 1u);
+  BOOST_TEST(s.write({batch("co_z2", "", "s1", 0, {"t0"}, "sig")}) == std::vector<std::size_t>{0});
   s.write({batch("co_z1", "", "s2", 0, {"u0"}, "sigu")});
 
   auto cv = s.load("co_z1");
@@ -86,7 +86,7 @@ void exercise_delete(covalue_store& s) {
   s.write({batch("co_zdel", "", "bob_session_z2", 0, {"u0"}, "sigu")});
   auto del = batch("co_zdel", "", "alice_session_zd$", 0, {"d0"}, "sigd");
   del.deleted = true;
-  BOOST_TEST(s.write({del}) == 0u);
+  BOOST_TEST(s.write({del}).empty());
   auto cv = s.load("co_zdel");
   BOOST_REQUIRE(cv);
   BOOST_TEST(cv->deleted);
@@ -99,6 +99,33 @@ void exercise_delete(covalue_store& s) {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(storage)
+
+// A batch of writes names exactly the writes it could not store in full, so that only
+// those go unacknowledged; the others are stored.
+void exercise_incomplete(covalue_store& s) {
+  auto second = batch("co_zb", "", "s4", 3, {"w3"}, "sigw");  // a gap: nothing of s4 stored
+  second.batches.push_back(batch("co_zb", "", "s5", 0, {"x0"}, "sigx").batches.front());
+  BOOST_TEST(s.write({batch("co_za", "{\"h\":5}", "s3", 0, {"v0"}, "sigv"), covalue_write{"co_zb", "{\"h\":6}", {}, false},
+                      second, batch("co_za", "", "s3", 1, {"v1"}, "sigv1")}) == (std::vector<std::size_t>{2}));
+  auto a = s.load("co_za");
+  BOOST_REQUIRE(a);
+  BOOST_TEST(a->sessions.at(0).transactions == (std::vector<std::string>{"v0", "v1"}));
+  auto b = s.load_known("co_zb");
+  BOOST_REQUIRE(b);
+  BOOST_TEST(b->count("s4") == 0u);
+  BOOST_TEST(b->at("s5") == 1u);  // the write's other batch was stored
+}
+
+BOOST_AUTO_TEST_CASE(writes_not_stored_in_full_are_named) {
+  auto m = open_memory_store();
+  exercise_incomplete(*m);
+  std::string path = temp_db();
+  {
+    auto s = open_sqlite_store(path, "normal");
+    exercise_incomplete(*s);
+  }
+  remove_db(path);
+}
 
 BOOST_AUTO_TEST_CASE(deletes_erase_all_but_the_delete_sessions) {
   auto m = open_memory_store();

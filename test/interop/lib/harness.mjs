@@ -124,6 +124,7 @@ export async function startServer(ctx, { dbPath, args = [], port } = {}) {
   );
   const server = {
     port,
+    pid: child.pid,
     dbPath,
     url: `ws://127.0.0.1:${port}/sync`,
     httpUrl: `http://127.0.0.1:${port}`,

@@ -1,0 +1,75 @@
+// The database refuses writes for a while (a file size limit on the running server,
+// as a full disk would): nothing written meanwhile is acknowledged, the server keeps
+// running, and once writes succeed again everything it accepted is stored and
+// acknowledged without the client sending it again. A kill -9 and a restart then
+// show it is all on disk.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { loadOrFail, log, newClient, sleep, startServer, waitFor } from "../interop/lib/harness.mjs";
+import { metric, scrape } from "../interop/lib/prometheus.mjs";
+
+function fileSizeLimit(pid, soft) {
+  execFileSync("prlimit", ["--pid", String(pid), `--fsize=${soft}:`]);
+}
+
+export async function run(ctx) {
+  const dbPath = join(ctx.workDir, "sync.db");
+  let server = await startServer(ctx, { dbPath });
+
+  const acked = new Map(); // CoValue → highest count acknowledged for the writer's session
+  let session = null;
+  const onMessage = (msg) => {
+    if (msg.action !== "known" || msg.isCorrection || !session) return;
+    const n = msg.sessions[session];
+    if (n !== undefined && (acked.get(msg.id) ?? 0) < n) acked.set(msg.id, n);
+  };
+  const writer = await newClient(ctx, server.url, "Writer", { onMessage });
+  const group = writer.node.createGroup();
+  group.addMember("everyone", "reader");
+  const map = group.createMap();
+  session = writer.node.currentSessionID;
+  const count = () => map.core.knownState().sessions[session] ?? 0;
+
+  for (let i = 0; i < 20; i++) map.set(`k${i % 5}`, `before ${i}`);
+  await waitFor(() => acked.get(map.id) === count(), { what: "the first edits acknowledged" });
+  const before = acked.get(map.id);
+
+  fileSizeLimit(server.pid, 1);
+  const failuresBefore = metric(await scrape(server), "moai_storage_failures_total");
+  for (let i = 0; i < 30; i++) {
+    map.set(`k${i % 5}`, `during ${i}`);
+    if (i % 10 === 9) await sleep(50);
+  }
+  await waitFor(async () => metric(await scrape(server), "moai_storage_failures_total") > failuresBefore, {
+    what: "the storage writer to fail",
+  });
+  await sleep(1500);
+  assert.equal(acked.get(map.id), before, "nothing written while the database refused writes was acknowledged");
+  assert.equal(server.exited(), null, "the server is still running");
+  assert.match(server.logs(), /acknowledgements held until a rewrite succeeds/);
+  log(`database refusing writes: ${count() - before} edits unacknowledged, as they should be`);
+
+  const contentIn = async () => metric(await scrape(server), "moai_messages_in_total", { action: "content" });
+  const contentBefore = await contentIn();
+  fileSizeLimit(server.pid, "unlimited");
+  const written = count();
+  await waitFor(() => acked.get(map.id) === written, {
+    what: `all ${written} transactions acknowledged once writes succeed (have ${acked.get(map.id)})`,
+    timeout: 20000,
+  });
+  assert.match(server.logs(), /content stored after a failed write/, "the server wrote it again by itself");
+  assert.equal(await contentIn(), contentBefore, "the client did not have to send anything again");
+  log(`writes succeed again: all ${written} transactions acknowledged`);
+
+  await server.stop("SIGKILL");
+  writer.node.gracefulShutdown();
+  server = await startServer(ctx, { dbPath });
+  const reader = await newClient(ctx, server.url, "Reader");
+  const loaded = await loadOrFail(reader.node, map.id, "the map");
+  await waitFor(() => (loaded.core.knownState().sessions[session] ?? 0) === written, {
+    what: `${written} transactions after a restart (have ${loaded.core.knownState().sessions[session] ?? 0})`,
+  });
+  assert.equal(loaded.get("k4"), "during 29");
+  log(`after kill -9 and a restart: ${written} transactions, last value as written`);
+}
