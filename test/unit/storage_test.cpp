@@ -116,26 +116,23 @@ void exercise_incomplete(covalue_store& s) {
   BOOST_TEST(b->at("s5") == 1u);  // the write's other batch was stored
 }
 
-BOOST_AUTO_TEST_CASE(writes_not_stored_in_full_are_named) {
-  auto m = open_memory_store();
-  exercise_incomplete(*m);
+// Runs `check` on a memory store and on a new SQLite database, whose path it returns
+// (the database is closed, still on disk).
+template <class Check>
+std::string on_both_stores(Check check) {
+  check(*open_memory_store());
   std::string path = temp_db();
-  {
-    auto s = open_sqlite_store(path, "normal");
-    exercise_incomplete(*s);
-  }
-  remove_db(path);
+  check(*open_sqlite_store(path, "normal"));
+  return path;
 }
 
+BOOST_AUTO_TEST_CASE(writes_not_stored_in_full_are_named) { remove_db(on_both_stores(exercise_incomplete)); }
+
 BOOST_AUTO_TEST_CASE(deletes_erase_all_but_the_delete_sessions) {
-  auto m = open_memory_store();
-  exercise_delete(*m);
-  std::string path = temp_db();
-  {
-    auto s = open_sqlite_store(path, "normal");
-    exercise_delete(*s);
-    BOOST_TEST(s->stats().transactions == 1u);
-  }
+  std::string path = on_both_stores([](covalue_store& s) {
+    exercise_delete(s);
+    BOOST_TEST(s.stats().transactions == 1u);
+  });
   SQLite::Database db(path);
   BOOST_TEST(db.execAndGet("SELECT status FROM deletedCoValues WHERE coValueID = 'co_zdel'").getInt() == 1);
   BOOST_TEST(db.execAndGet("SELECT count(*) FROM signatureAfter").getInt() == 0);
