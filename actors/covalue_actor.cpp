@@ -69,9 +69,15 @@ struct covalue_actor_state {
   std::size_t deps_seen = 0;
   std::uint64_t received = 0;  // messages routed to us by the manager (retire handshake)
   std::uint32_t writes_in_flight = 0;
+  // What the database holds, as far as its acknowledgements tell.
+  known_state durable;
   // After a failed write memory is ahead of the database: acknowledgements are held
-  // back until a rewrite of everything held (persist_all) is stored.
-  std::vector<std::pair<peer_actor, std::string>> held_replies;
+  // back (one per peer) until a rewrite of everything held (persist_all) is stored.
+  struct held_reply {
+    peer_actor peer;
+    bool correction = false;
+  };
+  std::vector<held_reply> held_replies;
   bool persist_scheduled = false;
   bool persist_in_flight = false;
   milliseconds persist_backoff{0};
@@ -149,24 +155,37 @@ void schedule_persist(self_ptr self) {
   self->delayed_send(self, st.persist_backoff, persist_atom::value);
 }
 
+// Memory holds content the database refused: until a rewrite stores it, peers are
+// told only what is stored (to a client, our known state is an acknowledgement).
+bool unstored(const covalue_actor_state& st) {
+  return !st.held_replies.empty() || st.persist_scheduled || st.persist_in_flight;
+}
+
 // A write was not stored: its acknowledgement waits for a rewrite that is.
-void hold_reply(self_ptr self, const peer_actor& peer, std::string reply, const std::string& why) {
+void hold_reply(self_ptr self, const peer_actor& peer, bool correction, const std::string& why) {
   auto& st = self->state;
   if (st.held_replies.empty()) {
     log::warn(actor_origin(self), "content not stored; acknowledgements held until a rewrite succeeds",
               {{"id", st.id}, {"reason", why}});
   }
-  st.held_replies.emplace_back(peer, std::move(reply));
+  auto same = std::find_if(st.held_replies.begin(), st.held_replies.end(),
+                           [&](const auto& h) { return h.peer == peer; });
+  if (same == st.held_replies.end()) {
+    st.held_replies.push_back({peer, correction});
+  } else {
+    same->correction = same->correction || correction;
+  }
   schedule_persist(self);
 }
+
+known_state claim_to(const covalue_actor_state& st, known_state base, const known_state& peer_claims);
 
 void persist_all(self_ptr self) {
   auto& st = self->state;
   st.persist_scheduled = false;
-  const std::size_t covered = st.held_replies.size();  // later ones may need a later rewrite
   st.persist_in_flight = true;
   st.writes_in_flight++;
-  auto done = [=](bool ok) {
+  auto done = [=, written = st.cv->known()](bool ok) {
     auto& st = self->state;
     st.persist_in_flight = false;
     st.writes_in_flight--;
@@ -174,14 +193,19 @@ void persist_all(self_ptr self) {
       schedule_persist(self);
       return;
     }
-    log::info(actor_origin(self), "content stored after a failed write; acknowledgements sent",
-              {{"id", st.id}, {"acknowledgements", covered}});
     st.persist_backoff = milliseconds(0);
-    for (std::size_t i = 0; i < covered; ++i) {
-      send_to(self, st.held_replies[i].first, {std::move(st.held_replies[i].second)}, 0, action::known);
+    protocol::merge_into(st.durable, written);
+    // Every held acknowledgement is answered with what is now stored; content that
+    // arrived meanwhile is acknowledged by its own write.
+    auto held = std::move(st.held_replies);
+    st.held_replies.clear();
+    log::info(actor_origin(self), "content stored after a failed write; acknowledgements sent",
+              {{"id", st.id}, {"peers", held.size()}});
+    for (const auto& h : held) {
+      auto it = st.peers.find(h.peer.id());
+      if (it == st.peers.end()) continue;  // gone meanwhile
+      send_known(self, h.peer, claim_to(st, st.durable, it->second.known), h.correction);
     }
-    st.held_replies.erase(st.held_replies.begin(), st.held_replies.begin() + static_cast<std::ptrdiff_t>(covered));
-    if (!st.held_replies.empty()) schedule_persist(self);
     maybe_schedule_tick(self);
   };
   self->request(st.ctx.storage, caf::infinite, write_request{full_write(st)})
@@ -211,10 +235,13 @@ void push_to(self_ptr self, caf::actor_id peer_key, bool force_known, const std:
 
 // Our known state as told to a peer. A deleted CoValue also claims everything the
 // peer has (cojson's stopSyncingKnownStateMessage), so old clients stop uploading.
+known_state claim_to(const covalue_actor_state& st, known_state base, const known_state& peer_claims) {
+  if (st.cv->is_deleted()) protocol::merge_into(base.sessions, peer_claims.sessions);
+  return base;
+}
+
 known_state known_for(const covalue_actor_state& st, const known_state& peer_claims) {
-  known_state k = st.cv->known();
-  if (st.cv->is_deleted()) protocol::merge_into(k.sessions, peer_claims.sessions);
-  return k;
+  return claim_to(st, unstored(st) ? st.durable : st.cv->known(), peer_claims);
 }
 
 // Sends `p` what it lacks of this CoValue (dependencies already handled).
@@ -489,27 +516,34 @@ void apply_content(self_ptr self, pending_content&& item) {
   } else {
     protocol::merge_into(p.known, accepted);
   }
-  std::string reply = protocol::encode_known(gap ? st.cv->known() : known_for(st, p.known), gap);
+  std::string reply =
+      protocol::encode_known(gap ? (unstored(st) ? st.durable : st.cv->known()) : known_for(st, p.known), gap);
   p.told_known = true;
 
   if (header_new || !write.batches.empty()) {
     // Acknowledge only what is durable: the known reply waits for the commit.
     st.writes_in_flight++;
     auto peer = p.handle;
+    known_state written = accepted;
+    written.header = true;
     self->request(st.ctx.storage, caf::infinite, write_request{std::move(write)})
         .then(
             [=](write_ack& ack) {
-              self->state.writes_in_flight--;
-              if (ack.ok && self->state.held_replies.empty()) {
+              auto& st = self->state;
+              st.writes_in_flight--;
+              if (ack.ok) protocol::merge_into(st.durable, written);
+              if (ack.ok && !unstored(st)) {
                 send_to(self, peer, {reply}, 0, action::known);
               } else {
-                hold_reply(self, peer, reply, ack.ok ? "an earlier write failed" : "storage failed");
+                hold_reply(self, peer, gap, ack.ok ? "an earlier write failed" : "storage failed");
               }
             },
             [=](caf::error& err) {
               self->state.writes_in_flight--;
-              hold_reply(self, peer, reply, "storage writer unreachable: " + self->system().render(err));
+              hold_reply(self, peer, gap, "storage writer unreachable: " + self->system().render(err));
             });
+  } else if (unstored(st)) {
+    hold_reply(self, p.handle, gap, "a rewrite is pending");
   } else {
     send_to(self, p.handle, {reply}, 0, action::known);
   }
@@ -757,6 +791,7 @@ void load_from_storage(self_ptr self, storage::stored_covalue&& stored) {
     st.cv->session(s.session_id).restore_checkpoints(std::move(checkpoints), s.bytes_since_checkpoint);
   }
   if (stored.deleted) st.cv->mark_deleted();
+  st.durable = st.cv->known();
   note_dependency_changes(st);
 }
 
@@ -765,6 +800,7 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
   st.id = std::move(id);
   st.ctx = std::move(context);
   st.cv = std::make_unique<protocol::covalue_state>(st.id);
+  st.durable = known_state{st.id, false, {}};
   st.probe = st.ctx.metrics->actors.enroll(covalue_actor_state::name, self->id());
 
   self->set_down_handler([=](caf::down_msg& down) {
@@ -839,7 +875,7 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         auto& st = self->state;
         st.received++;
         if (!st.cv->has_header()) return known_reply{st.id, false, {}};
-        return known_reply{st.id, true, st.cv->known().sessions};
+        return known_reply{st.id, true, unstored(st) ? st.durable.sessions : st.cv->known().sessions};
       },
       [=](snapshot_query&) -> snapshot_reply {
         note_message(self, *self->state.probe);
