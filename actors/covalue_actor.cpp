@@ -115,35 +115,39 @@ void send_known(self_ptr self, const peer_actor& peer, const known_state& known,
 
 void maybe_schedule_tick(self_ptr self);
 
+// Transactions [from, count) of `log` as batches that end at its checkpoints, so the
+// store keeps every checkpoint's signature (long sessions are served in pieces that
+// end at one), not only the last.
+void append_batches(storage::covalue_write& write, const protocol::session_log& log, std::uint32_t from) {
+  auto cut = [&](std::uint32_t until, const std::string& signature, bool checkpoint, std::uint32_t bytes) {
+    storage::session_batch batch;
+    batch.session_id = log.id();
+    batch.after = from;
+    batch.transactions.reserve(until - from);
+    for (auto i = from; i < until; ++i) batch.transactions.push_back(log.transactions()[i].json);
+    batch.last_signature = signature;
+    batch.checkpoint = checkpoint;
+    batch.bytes_since_checkpoint = bytes;
+    write.batches.push_back(std::move(batch));
+    from = until;
+  };
+  const auto& checkpoints = log.checkpoints();
+  for (auto it = checkpoints.lower_bound(from); it != checkpoints.end() && it->first + 1 < log.count(); ++it) {
+    cut(it->first + 1, it->second, true, 0);
+  }
+  if (from < log.count()) {
+    cut(log.count(), log.last_signature(), checkpoints.count(log.count() - 1) > 0, log.bytes_since_checkpoint());
+  }
+}
+
 // Everything the CoValue holds, as one write: the store trims what it already has, so
-// this fills whatever a failed write left out. Sessions are cut at their checkpoints,
-// whose signatures the store keeps.
+// this fills whatever a failed write left out.
 storage::covalue_write full_write(const covalue_actor_state& st) {
   storage::covalue_write write;
   write.id = st.id;
   if (st.cv->header()) write.header = st.cv->header()->json;
   write.deleted = st.cv->is_deleted();
-  for (const auto& log : st.cv->sessions()) {
-    std::uint32_t from = 0;
-    auto cut = [&](std::uint32_t until, const std::string& signature, bool checkpoint, std::uint32_t bytes) {
-      storage::session_batch batch;
-      batch.session_id = log.id();
-      batch.after = from;
-      for (auto i = from; i < until; ++i) batch.transactions.push_back(log.transactions()[i].json);
-      batch.last_signature = signature;
-      batch.checkpoint = checkpoint;
-      batch.bytes_since_checkpoint = bytes;
-      write.batches.push_back(std::move(batch));
-      from = until;
-    };
-    for (const auto& [index, signature] : log.checkpoints()) {
-      if (index + 1 < log.count()) cut(index + 1, signature, true, 0);
-    }
-    if (from < log.count()) {
-      cut(log.count(), log.last_signature(), log.checkpoints().count(log.count() - 1) > 0,
-          log.bytes_since_checkpoint());
-    }
-  }
+  for (const auto& log : st.cv->sessions()) append_batches(write, log, 0);
   return write;
 }
 
@@ -477,17 +481,6 @@ void apply_content(self_ptr self, pending_content&& item) {
       continue;
     }
     st.ctx.metrics->transactions_accepted += added;
-    const auto* log = st.cv->find_session(entry.session_id);
-    std::vector<std::string> texts;
-    texts.reserve(added);
-    for (auto i = log->count() - added; i < log->count(); ++i) texts.push_back(log->transactions()[i].json);
-    storage::session_batch batch;
-    batch.session_id = entry.session_id;
-    batch.after = ours;
-    batch.transactions = std::move(texts);
-    batch.last_signature = log->last_signature();
-    batch.checkpoint = log->checkpoints().count(log->count() - 1) > 0;
-    batch.bytes_since_checkpoint = log->bytes_since_checkpoint();
     if (deletes) {
       // From now on only delete sessions count; what else this message carried is
       // not stored (cojson drops it the same way).
@@ -496,7 +489,7 @@ void apply_content(self_ptr self, pending_content&& item) {
       write.deleted = true;
       log::info(actor_origin(self), "CoValue deleted", {{"id", st.id}, {"session", entry.session_id}});
     }
-    write.batches.push_back(std::move(batch));
+    append_batches(write, *st.cv->find_session(entry.session_id), ours);
     accepted.sessions[entry.session_id] = ours + added;
     if (ours + added < sent_until) {
       // Coalesced messages of which only a prefix verified: that prefix stays.

@@ -5,9 +5,13 @@
 // show it is all on disk.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { loadOrFail, log, newClient, rawClient, sleep, startServer, waitFor } from "../interop/lib/harness.mjs";
 import { metric, scrape } from "../interop/lib/prometheus.mjs";
+
+// better-sqlite3 lives with the interop tests' packages.
+const Database = createRequire(new URL("../interop/package.json", import.meta.url))("better-sqlite3");
 
 function fileSizeLimit(pid, soft) {
   execFileSync("prlimit", ["--pid", String(pid), `--fsize=${soft}:`]);
@@ -38,7 +42,9 @@ export async function run(ctx) {
   fileSizeLimit(server.pid, 1);
   const failuresBefore = metric(await scrape(server), "moai_storage_failures_total");
   for (let i = 0; i < 30; i++) {
-    map.set(`k${i % 5}`, `during ${i}`);
+    // 8 KB each: the rewrite spans checkpoints (one per ~100 KB of a session), whose
+    // signatures must be stored right for the reader below to accept the pieces.
+    map.set(`k${i % 5}`, `during ${i} ${"x".repeat(8000)}`);
     if (i % 10 === 9) await sleep(50);
   }
   await waitFor(async () => metric(await scrape(server), "moai_storage_failures_total") > failuresBefore, {
@@ -89,5 +95,13 @@ export async function run(ctx) {
     what: `${written} transactions after a restart (have ${loaded.core.knownState().sessions[session] ?? 0})`,
   });
   assert.equal(loaded.get("k4"), "after 9");
+  // The 240 KB written by the rewrite crossed checkpoints; their signatures are stored
+  // (the reader above verified the pieces the server cut at them).
+  const db = new Database(dbPath, { readonly: true });
+  const checkpoints = db
+    .prepare("SELECT count(*) AS n FROM signatureAfter s JOIN sessions ses ON s.ses = ses.rowID WHERE ses.sessionID = ?")
+    .get(session).n;
+  db.close();
+  assert.ok(checkpoints >= 2, `signatureAfter rows for the writer's session: ${checkpoints}`);
   log(`after kill -9 and a restart: ${written} transactions, last value as written`);
 }
