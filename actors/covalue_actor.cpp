@@ -165,6 +165,9 @@ bool unstored(const covalue_actor_state& st) {
   return !st.held_replies.empty() || st.persist_scheduled || st.persist_in_flight;
 }
 
+// The state we may claim to hold.
+known_state claimable(const covalue_actor_state& st) { return unstored(st) ? st.durable : st.cv->known(); }
+
 // A write was not stored: its acknowledgement waits for a rewrite that is.
 void hold_reply(self_ptr self, const peer_actor& peer, bool correction, const std::string& why) {
   auto& st = self->state;
@@ -237,15 +240,15 @@ void note_dependency_changes(covalue_actor_state& st) {
 
 void push_to(self_ptr self, caf::actor_id peer_key, bool force_known, const std::vector<std::string>& visited);
 
-// Our known state as told to a peer. A deleted CoValue also claims everything the
-// peer has (cojson's stopSyncingKnownStateMessage), so old clients stop uploading.
+// `base` as told to a peer. A deleted CoValue also claims everything the peer has
+// (cojson's stopSyncingKnownStateMessage), so old clients stop uploading.
 known_state claim_to(const covalue_actor_state& st, known_state base, const known_state& peer_claims) {
   if (st.cv->is_deleted()) protocol::merge_into(base.sessions, peer_claims.sessions);
   return base;
 }
 
 known_state known_for(const covalue_actor_state& st, const known_state& peer_claims) {
-  return claim_to(st, unstored(st) ? st.durable : st.cv->known(), peer_claims);
+  return claim_to(st, claimable(st), peer_claims);
 }
 
 // Sends `p` what it lacks of this CoValue (dependencies already handled).
@@ -509,8 +512,7 @@ void apply_content(self_ptr self, pending_content&& item) {
   } else {
     protocol::merge_into(p.known, accepted);
   }
-  std::string reply =
-      protocol::encode_known(gap ? (unstored(st) ? st.durable : st.cv->known()) : known_for(st, p.known), gap);
+  std::string reply = protocol::encode_known(gap ? claimable(st) : known_for(st, p.known), gap);
   p.told_known = true;
 
   if (header_new || !write.batches.empty()) {
@@ -868,7 +870,7 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         auto& st = self->state;
         st.received++;
         if (!st.cv->has_header()) return known_reply{st.id, false, {}};
-        return known_reply{st.id, true, unstored(st) ? st.durable.sessions : st.cv->known().sessions};
+        return known_reply{st.id, true, claimable(st).sessions};
       },
       [=](snapshot_query&) -> snapshot_reply {
         note_message(self, *self->state.probe);
