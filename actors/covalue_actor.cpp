@@ -519,7 +519,7 @@ void apply_content(self_ptr self, pending_content&& item) {
     // Acknowledge only what is durable: the known reply waits for the commit.
     st.writes_in_flight++;
     auto peer = p.handle;
-    known_state written = accepted;
+    known_state written = std::move(accepted);  // not needed past this point
     written.header = true;
     self->request(st.ctx.storage, caf::infinite, write_request{std::move(write)})
         .then(
