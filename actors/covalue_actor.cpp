@@ -13,6 +13,7 @@
 #include "protocol/group.hpp"
 #include "protocol/ids.hpp"
 #include "protocol/keys.hpp"
+#include "storage/session_batches.hpp"
 
 namespace moai::actors {
 
@@ -115,31 +116,6 @@ void send_known(self_ptr self, const peer_actor& peer, const known_state& known,
 
 void maybe_schedule_tick(self_ptr self);
 
-// Transactions [from, count) of `log` as batches that end at its checkpoints, so the
-// store keeps every checkpoint's signature (long sessions are served in pieces that
-// end at one), not only the last.
-void append_batches(storage::covalue_write& write, const protocol::session_log& log, std::uint32_t from) {
-  auto cut = [&](std::uint32_t until, const std::string& signature, bool checkpoint, std::uint32_t bytes) {
-    storage::session_batch batch;
-    batch.session_id = log.id();
-    batch.after = from;
-    batch.transactions.reserve(until - from);
-    for (auto i = from; i < until; ++i) batch.transactions.push_back(log.transactions()[i].json);
-    batch.last_signature = signature;
-    batch.checkpoint = checkpoint;
-    batch.bytes_since_checkpoint = bytes;
-    write.batches.push_back(std::move(batch));
-    from = until;
-  };
-  const auto& checkpoints = log.checkpoints();
-  for (auto it = checkpoints.lower_bound(from); it != checkpoints.end() && it->first + 1 < log.count(); ++it) {
-    cut(it->first + 1, it->second, true, 0);
-  }
-  if (from < log.count()) {
-    cut(log.count(), log.last_signature(), checkpoints.count(log.count() - 1) > 0, log.bytes_since_checkpoint());
-  }
-}
-
 // Everything the CoValue holds, as one write: the store trims what it already has, so
 // this fills whatever a failed write left out.
 storage::covalue_write full_write(const covalue_actor_state& st) {
@@ -147,7 +123,7 @@ storage::covalue_write full_write(const covalue_actor_state& st) {
   write.id = st.id;
   if (st.cv->header()) write.header = st.cv->header()->json;
   write.deleted = st.cv->is_deleted();
-  for (const auto& log : st.cv->sessions()) append_batches(write, log, 0);
+  for (const auto& log : st.cv->sessions()) storage::append_session_batches(write, log, 0);
   return write;
 }
 
@@ -492,7 +468,7 @@ void apply_content(self_ptr self, pending_content&& item) {
       write.deleted = true;
       log::info(actor_origin(self), "CoValue deleted", {{"id", st.id}, {"session", entry.session_id}});
     }
-    append_batches(write, *st.cv->find_session(entry.session_id), ours);
+    storage::append_session_batches(write, *st.cv->find_session(entry.session_id), ours);
     accepted.sessions[entry.session_id] = ours + added;
     if (ours + added < sent_until) {
       // Coalesced messages of which only a prefix verified: that prefix stays.

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "storage/covalue_store.hpp"
+#include "storage/session_batches.hpp"
 
 using namespace moai::storage;
 
@@ -127,6 +128,48 @@ std::string on_both_stores(Check check) {
 }
 
 BOOST_AUTO_TEST_CASE(writes_not_stored_in_full_are_named) { remove_db(on_both_stores(exercise_incomplete)); }
+
+// A session is written in batches that end at its checkpoints, so the store keeps each
+// checkpoint's signature, and a write from the middle starts where it is asked to.
+BOOST_AUTO_TEST_CASE(session_batches_end_at_checkpoints) {
+  moai::protocol::session_log log("s1");
+  auto tx = [](int i, std::uint32_t size) {
+    return moai::protocol::transaction{"t" + std::to_string(i), 0, false, size};
+  };
+  // 60 KiB each: the second pushes past 100 KiB, so its batch signature is a checkpoint.
+  for (int i = 0; i < 5; ++i) {
+    std::vector<moai::protocol::transaction> one;
+    one.push_back(tx(i, 60 * 1024));
+    log.append_trusted(std::move(one), "sig" + std::to_string(i));
+  }
+  BOOST_REQUIRE_EQUAL(log.checkpoints().size(), 2u);  // after t1 and after t3
+
+  covalue_write all;
+  append_session_batches(all, log, 0);
+  BOOST_REQUIRE_EQUAL(all.batches.size(), 3u);
+  BOOST_TEST(all.batches[0].after == 0u);
+  BOOST_TEST(all.batches[0].transactions == (std::vector<std::string>{"t0", "t1"}));
+  BOOST_TEST(all.batches[0].last_signature == "sig1");
+  BOOST_TEST(all.batches[0].checkpoint);
+  BOOST_TEST(all.batches[1].after == 2u);
+  BOOST_TEST(all.batches[1].last_signature == "sig3");
+  BOOST_TEST(all.batches[2].after == 4u);
+  BOOST_TEST(all.batches[2].transactions == (std::vector<std::string>{"t4"}));
+  BOOST_TEST(all.batches[2].last_signature == "sig4");
+  BOOST_TEST(!all.batches[2].checkpoint);
+  BOOST_TEST(all.batches[2].bytes_since_checkpoint == 60u * 1024);
+
+  covalue_write tail;
+  append_session_batches(tail, log, 3);
+  BOOST_REQUIRE_EQUAL(tail.batches.size(), 2u);
+  BOOST_TEST(tail.batches[0].transactions == (std::vector<std::string>{"t3"}));
+  BOOST_TEST(tail.batches[0].last_signature == "sig3");
+  BOOST_TEST(tail.batches[1].after == 4u);
+
+  covalue_write none;
+  append_session_batches(none, log, 5);
+  BOOST_TEST(none.batches.empty());
+}
 
 BOOST_AUTO_TEST_CASE(deletes_erase_all_but_the_delete_sessions) {
   std::string path = on_both_stores([](covalue_store& s) {

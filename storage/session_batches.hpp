@@ -1,0 +1,15 @@
+// How a verified session log becomes storage batches: cut at its checkpoints, so the
+// signatures a later reader needs to verify each piece are stored as signatureAfter rows.
+#pragma once
+
+#include <cstdint>
+
+#include "protocol/session_log.hpp"
+#include "storage/covalue_store.hpp"
+
+namespace moai::storage {
+
+// Appends to `write` the batches for log transactions [from, count()).
+void append_session_batches(covalue_write& write, const protocol::session_log& log, std::uint32_t from);
+
+}  // namespace moai::storage
