@@ -787,8 +787,11 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
             maybe_schedule_tick(self);
           },
           [=](caf::error& err) {
+            // The storage writer is gone (shutdown): serving this CoValue as empty
+            // would hide what is stored, so the actor stops.
             log::error(actor_origin(self), "storage load failed",
                        {{"id", self->state.id}, {"error", self->system().render(err)}});
+            self->quit(err);
           });
 
   return {

@@ -144,9 +144,10 @@ using sync_manager_actor =
 struct load_request {
   std::string id;
 };
+// Sent once the read succeeded (a failed read is retried by the storage writer: an
+// unreadable CoValue must not look absent).
 struct load_reply {
   std::optional<storage::stored_covalue> covalue;
-  std::string error;  // set when the read failed (the CoValue is then treated as absent)
 };
 struct write_request {
   storage::covalue_write write;
@@ -155,9 +156,12 @@ struct write_ack {
   bool ok = false;
 };
 
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+
 using storage_actor = caf::typed_actor<caf::replies_to<load_request>::with<load_reply>,
                                        caf::replies_to<write_request>::with<write_ack>,
-                                       caf::replies_to<known_query>::with<known_reply>, caf::reacts_to<flush_atom>>;
+                                       caf::replies_to<known_query>::with<known_reply>, caf::reacts_to<flush_atom>,
+                                       caf::reacts_to<retry_atom>>;
 
 }  // namespace moai::actors
 

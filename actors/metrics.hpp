@@ -46,6 +46,7 @@ struct sync_metrics {
   std::atomic<std::uint64_t> storage_writes{0};
   std::atomic<std::uint64_t> storage_failures{0};
   std::atomic<std::uint64_t> storage_loads{0};
+  std::atomic<std::uint64_t> storage_read_failures{0};
   std::atomic<std::uint64_t> slow_consumers_closed{0};
   latency_histogram storage_write_latency;
   // Every actor's probe: mailbox depths and message rates per actor kind.

@@ -135,6 +135,8 @@ std::string render_prometheus(const sync_metrics& m, const gateway::server_count
   e.sample("moai_storage_failures_total", load(m.storage_failures));
   e.family("moai_storage_loads_total", "counter", "CoValues read from storage.");
   e.sample("moai_storage_loads_total", load(m.storage_loads));
+  e.family("moai_storage_read_failures_total", "counter", "CoValue reads that failed (each is retried).");
+  e.sample("moai_storage_read_failures_total", load(m.storage_read_failures));
   e.family("moai_storage_write_seconds", "histogram", "Time to commit one storage batch.");
   {
     const auto& h = m.storage_write_latency;

@@ -1,5 +1,6 @@
 #include "actors/storage_writer.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "config/log.hpp"
@@ -22,6 +23,10 @@ struct storage_state {
   sync_metrics* metrics = nullptr;
   std::vector<pending_write> pending;
   std::vector<pending_load> loads;
+  // Loads whose read failed, tried again after `retry_backoff` (100 ms doubling to 5 s).
+  std::vector<pending_load> failed_loads;
+  std::chrono::milliseconds retry_backoff{0};
+  bool retry_scheduled = false;
   bool flush_scheduled = false;
   std::shared_ptr<actor_probe> probe;
   static inline const char* name = "storage_writer";
@@ -88,12 +93,30 @@ void serve_loads(storage_pointer self) {
     results.assign(ids.size(), storage::load_result{std::nullopt, e.what()});
   }
   st.metrics->storage_loads += ids.size();
+  bool failed = false;
   for (std::size_t i = 0; i < ids.size(); ++i) {
     auto& r = results[i];
-    if (!r.error.empty()) log::error(actor_origin(self), "read failed", {{"id", ids[i]}, {"error", r.error}});
-    st.loads[i].promise.deliver(load_reply{std::move(r.covalue), std::move(r.error)});
+    if (r.error.empty()) {
+      st.loads[i].promise.deliver(load_reply{std::move(r.covalue)});
+      continue;
+    }
+    // Answering "not stored" would make a stored CoValue look absent to every peer:
+    // the load waits (and the CoValue with it) until a read succeeds.
+    failed = true;
+    st.metrics->storage_read_failures++;
+    log::error(actor_origin(self), "read failed; the CoValue waits for a retry",
+               {{"id", ids[i]}, {"error", r.error}});
+    st.failed_loads.push_back({std::move(ids[i]), std::move(st.loads[i].promise)});
   }
   st.loads.clear();
+  if (!failed) {
+    if (st.failed_loads.empty()) st.retry_backoff = std::chrono::milliseconds(0);
+    return;
+  }
+  if (st.retry_scheduled) return;
+  st.retry_scheduled = true;
+  st.retry_backoff = std::clamp(st.retry_backoff * 2, std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
+  self->delayed_send(self, st.retry_backoff, retry_atom::value);
 }
 
 // Writes first: reads see every acknowledged write.
@@ -126,6 +149,14 @@ storage_actor::behavior_type storage_writer(storage_pointer self, std::shared_pt
         note_message(self, *self->state.probe);
         flush(self);
       },
+      [=](retry_atom) {
+        note_message(self, *self->state.probe);
+        auto& st = self->state;
+        st.retry_scheduled = false;
+        for (auto& l : st.failed_loads) st.loads.push_back(std::move(l));
+        st.failed_loads.clear();
+        flush(self);
+      },
       [=](load_request& req) -> caf::result<load_reply> {
         note_message(self, *self->state.probe);
         auto promise = self->make_response_promise<load_reply>();
@@ -133,7 +164,7 @@ storage_actor::behavior_type storage_writer(storage_pointer self, std::shared_pt
         schedule_flush(self);
         return promise;
       },
-      [=](known_query& req) -> known_reply {
+      [=](known_query& req) -> caf::result<known_reply> {
         note_message(self, *self->state.probe);
         flush_writes(self);
         try {
@@ -141,8 +172,10 @@ storage_actor::behavior_type storage_writer(storage_pointer self, std::shared_pt
           if (!known) return known_reply{req.id, false, {}};
           return known_reply{req.id, true, std::move(*known)};
         } catch (const std::exception& e) {
+          // An error, not "not stored": the asker then claims nothing either way.
+          self->state.metrics->storage_read_failures++;
           log::error(actor_origin(self), "read failed", {{"id", req.id}, {"error", e.what()}});
-          return known_reply{req.id, false, {}};
+          return caf::make_error(caf::sec::runtime_error, e.what());
         }
       },
   };

@@ -96,7 +96,8 @@ export async function api(server, method, path, body, headers = {}) {
 }
 
 // Starts the server under test on a free port with `dbPath`; resolves once /health is 200.
-export async function startServer(ctx, { dbPath, args = [], port } = {}) {
+// env: extra environment variables for the server process.
+export async function startServer(ctx, { dbPath, args = [], port, env = {} } = {}) {
   port ??= await freePort();
   const logPath = join(ctx.workDir, `server-${ctx.servers.length}.log`);
   const out = createWriteStream(logPath);
@@ -106,7 +107,7 @@ export async function startServer(ctx, { dbPath, args = [], port } = {}) {
       ctx.moai,
       ["serve", "--host", "127.0.0.1", "--port", String(port), "--db-path", dbPath, "--log-format", "text",
         "--log-level", process.env.MOAI_LOG_LEVEL ?? "info", ...args],
-      { stdio: ["ignore", "pipe", "pipe"] },
+      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
     );
   } else {
     child = spawn(process.execPath, [join(here, "reference-server.mjs"), "--port", String(port), "--db", dbPath], {
