@@ -72,6 +72,11 @@ struct covalue_actor_state {
   std::uint32_t writes_in_flight = 0;
   // What the database holds, as far as its acknowledgements tell.
   known_state durable;
+  // Stored rows that could not be read back (load_from_storage cut their sessions short,
+  // or the header): verified content written for them replaces those rows, where an
+  // ordinary write would be trimmed against them and lost on the next load.
+  std::set<std::string> unreadable_sessions;
+  bool unreadable_header = false;
   // After a failed write memory is ahead of the database: acknowledgements are held
   // back (one per peer) until a rewrite of everything held (persist_all) is stored.
   struct held_reply {
@@ -122,8 +127,11 @@ storage::covalue_write full_write(const covalue_actor_state& st) {
   storage::covalue_write write;
   write.id = st.id;
   if (st.cv->header()) write.header = st.cv->header()->json;
+  write.replace_header = st.unreadable_header;
   write.deleted = st.cv->is_deleted();
-  for (const auto& log : st.cv->sessions()) storage::append_session_batches(write, log, 0);
+  for (const auto& log : st.cv->sessions()) {
+    storage::append_session_batches(write, log, 0, st.unreadable_sessions.count(log.id()) > 0);
+  }
   return write;
 }
 
@@ -422,7 +430,10 @@ void apply_content(self_ptr self, pending_content&& item) {
 
   storage::covalue_write write;
   write.id = st.id;
-  if (header_new) write.header = st.cv->header()->json;
+  if (header_new) {
+    write.header = st.cv->header()->json;
+    write.replace_header = st.unreadable_header;
+  }
   bool gap = false;
   known_state accepted{st.id, true, {}};
   for (auto& entry : m.sessions) {
@@ -468,7 +479,8 @@ void apply_content(self_ptr self, pending_content&& item) {
       write.deleted = true;
       log::info(actor_origin(self), "CoValue deleted", {{"id", st.id}, {"session", entry.session_id}});
     }
-    storage::append_session_batches(write, *st.cv->find_session(entry.session_id), ours);
+    storage::append_session_batches(write, *st.cv->find_session(entry.session_id), ours,
+                                    st.unreadable_sessions.count(entry.session_id) > 0);
     accepted.sessions[entry.session_id] = ours + added;
     if (ours + added < sent_until) {
       // Coalesced messages of which only a prefix verified: that prefix stays.
@@ -727,6 +739,8 @@ void load_from_storage(self_ptr self, storage::stored_covalue&& stored) {
   if (!header || protocol::covalue_id_of(*header) != st.id) {
     log::error(actor_origin(self), "stored header is invalid or does not match its ID; treating the CoValue as absent",
                {{"id", st.id}, {"error", error}});
+    st.unreadable_header = true;
+    for (const auto& session : stored.sessions) st.unreadable_sessions.insert(session.session_id);
     return;
   }
   st.cv->set_header(std::move(*header));
@@ -742,8 +756,9 @@ void load_from_storage(self_ptr self, storage::stored_covalue&& stored) {
       }
       txs.push_back(std::move(*tx));
     }
-    if (txs.empty()) continue;
     const bool complete = txs.size() == s.transactions.size();
+    if (!complete) st.unreadable_sessions.insert(s.session_id);
+    if (txs.empty()) continue;
     // A truncated session has no signature for its end; keep only what the last
     // checkpoint at or before the cut covers.
     std::string signature = s.last_signature;

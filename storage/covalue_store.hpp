@@ -35,13 +35,17 @@ struct session_batch {
   std::string last_signature;
   bool checkpoint = false;                   // record last_signature as a signatureAfter row
   std::uint32_t bytes_since_checkpoint = 0;  // the session's counter after this batch
+  // The transactions replace stored rows at their indices instead of being trimmed
+  // against them: those rows could not be read back (verified content repairs them).
+  bool replace = false;
 };
 
 struct covalue_write {
   std::string id;
   std::string header;  // stored if the CoValue is new; may be empty otherwise
   std::vector<session_batch> batches;
-  bool deleted = false;  // a delete was accepted: keep a tombstone
+  bool deleted = false;         // a delete was accepted: keep a tombstone
+  bool replace_header = false;  // the stored header could not be read: `header` replaces it
 };
 
 // One answer of load_many: the CoValue (nullopt when not stored) or the read error.
@@ -68,7 +72,7 @@ class covalue_store {
   // sessionID → stored count; nullopt when the CoValue is not stored.
   virtual std::optional<std::map<std::string, std::uint32_t>> load_known(const std::string& id) = 0;
   // Applies all writes atomically. Overlapping batches (already stored prefixes) are
-  // trimmed; a batch that would leave a gap (or belongs to a CoValue stored without
+  // trimmed, unless they replace; a batch that would leave a gap (or belongs to a CoValue stored without
   // header) is skipped. Returns the indices of the writes not stored in full: their
   // authors must not acknowledge them.
   virtual std::vector<std::size_t> write(const std::vector<covalue_write>& writes) = 0;

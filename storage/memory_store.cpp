@@ -37,6 +37,7 @@ class memory_store final : public covalue_store {
         it = covalues_.emplace(w.id, stored_covalue{w.id, w.header, {}, false}).first;
       }
       auto& cv = it->second;
+      if (w.replace_header && !w.header.empty()) cv.header = w.header;
       for (const auto& b : w.batches) {
         stored_session* s = nullptr;
         for (auto& existing : cv.sessions) {
@@ -51,12 +52,17 @@ class memory_store final : public covalue_store {
           cv.sessions.push_back(stored_session{b.session_id, {}, {}, {}, 0});
           s = &cv.sessions.back();
         }
-        if (stored - b.after >= b.transactions.size()) continue;
-        s->transactions.insert(s->transactions.end(), b.transactions.begin() + (stored - b.after),
-                               b.transactions.end());
-        s->last_signature = b.last_signature;
-        s->bytes_since_checkpoint = b.bytes_since_checkpoint;
-        if (b.checkpoint) s->checkpoints[static_cast<std::uint32_t>(s->transactions.size()) - 1] = b.last_signature;
+        const std::size_t skip = b.replace ? 0 : stored - b.after;
+        if (skip >= b.transactions.size()) continue;
+        const auto new_count = b.after + static_cast<std::uint32_t>(b.transactions.size());
+        if (s->transactions.size() < new_count) s->transactions.resize(new_count);
+        std::copy(b.transactions.begin() + static_cast<std::ptrdiff_t>(skip), b.transactions.end(),
+                  s->transactions.begin() + b.after + static_cast<std::ptrdiff_t>(skip));
+        if (new_count >= stored) {  // else rows replaced inside the stored range
+          s->last_signature = b.last_signature;
+          s->bytes_since_checkpoint = b.bytes_since_checkpoint;
+        }
+        if (b.checkpoint) s->checkpoints[new_count - 1] = b.last_signature;
       }
       if (w.deleted) {
         // As the SQLite store: only the delete sessions (IDs ending in '$') remain.

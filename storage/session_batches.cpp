@@ -2,7 +2,8 @@
 
 namespace moai::storage {
 
-void append_session_batches(covalue_write& write, const protocol::session_log& log, std::uint32_t from) {
+void append_session_batches(covalue_write& write, const protocol::session_log& log, std::uint32_t from,
+                            bool replace) {
   auto cut = [&](std::uint32_t until, const std::string& signature, bool checkpoint, std::uint32_t bytes) {
     session_batch batch;
     batch.session_id = log.id();
@@ -12,6 +13,7 @@ void append_session_batches(covalue_write& write, const protocol::session_log& l
     batch.last_signature = signature;
     batch.checkpoint = checkpoint;
     batch.bytes_since_checkpoint = bytes;
+    batch.replace = replace;
     write.batches.push_back(std::move(batch));
     from = until;
   };

@@ -9,7 +9,9 @@
 
 namespace moai::storage {
 
-// Appends to `write` the batches for log transactions [from, count()).
-void append_session_batches(covalue_write& write, const protocol::session_log& log, std::uint32_t from);
+// Appends to `write` the batches for log transactions [from, count()); `replace` marks
+// them as replacing stored rows (session_batch::replace).
+void append_session_batches(covalue_write& write, const protocol::session_log& log, std::uint32_t from,
+                            bool replace = false);
 
 }  // namespace moai::storage

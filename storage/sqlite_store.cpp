@@ -73,6 +73,8 @@ class sqlite_store final : public covalue_store {
         std::make_unique<SQLite::Statement>(db_, "SELECT idx, tx FROM transactions WHERE ses = ? ORDER BY idx");
     insert_transaction_ =
         std::make_unique<SQLite::Statement>(db_, "INSERT INTO transactions (ses, idx, tx) VALUES (?, ?, ?)");
+    replace_transaction_ =
+        std::make_unique<SQLite::Statement>(db_, "INSERT OR REPLACE INTO transactions (ses, idx, tx) VALUES (?, ?, ?)");
     find_signatures_ =
         std::make_unique<SQLite::Statement>(db_, "SELECT idx, signature FROM signatureAfter WHERE ses = ?");
     insert_signature_ = std::make_unique<SQLite::Statement>(
@@ -153,6 +155,12 @@ class sqlite_store final : public covalue_store {
       std::int64_t covalue_row = 0;
       if (auto row = find_covalue(w.id)) {
         covalue_row = row->first;
+        if (w.replace_header && !w.header.empty()) {
+          SQLite::Statement u(db_, "UPDATE coValues SET header = ? WHERE rowID = ?");
+          u.bind(1, w.header);
+          u.bind(2, covalue_row);
+          u.exec();
+        }
       } else if (!w.header.empty()) {
         auto& ins = *insert_covalue_;
         ins.reset();
@@ -252,10 +260,10 @@ class sqlite_store final : public covalue_store {
       stored = static_cast<std::uint32_t>(q.getColumn(1).getInt64());
     }
     if (b.after > stored) return false;
-    const std::uint32_t skip = stored - b.after;
+    const std::uint32_t skip = b.replace ? 0 : stored - b.after;
     if (skip >= b.transactions.size()) return true;  // nothing new
     const std::uint32_t new_count = b.after + static_cast<std::uint32_t>(b.transactions.size());
-    if (exists) {
+    if (exists && new_count >= stored) {
       auto& u = *update_session_;
       u.reset();
       u.bind(1, static_cast<std::int64_t>(new_count));
@@ -263,7 +271,7 @@ class sqlite_store final : public covalue_store {
       u.bind(3, static_cast<std::int64_t>(b.bytes_since_checkpoint));
       u.bind(4, session_row);
       u.exec();
-    } else {
+    } else if (!exists) {
       auto& ins = *insert_session_;
       ins.reset();
       ins.bind(1, covalue_row);
@@ -273,9 +281,9 @@ class sqlite_store final : public covalue_store {
       ins.bind(5, static_cast<std::int64_t>(b.bytes_since_checkpoint));
       ins.exec();
       session_row = db_.getLastInsertRowid();
-    }
+    }  // else: rows replaced inside the stored range; the session's end stays as it was
     for (std::uint32_t i = skip; i < b.transactions.size(); ++i) {
-      auto& t = *insert_transaction_;
+      auto& t = b.replace ? *replace_transaction_ : *insert_transaction_;
       t.reset();
       t.bind(1, session_row);
       t.bind(2, static_cast<std::int64_t>(b.after + i));
@@ -295,7 +303,7 @@ class sqlite_store final : public covalue_store {
 
   SQLite::Database db_;
   std::unique_ptr<SQLite::Statement> find_covalue_, insert_covalue_, find_sessions_, find_session_, insert_session_,
-      update_session_, find_transactions_, insert_transaction_, find_signatures_, insert_signature_, find_deleted_;
+      update_session_, find_transactions_, insert_transaction_, replace_transaction_, find_signatures_, insert_signature_, find_deleted_;
 };
 
 }  // namespace

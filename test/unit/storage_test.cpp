@@ -129,6 +129,41 @@ std::string on_both_stores(Check check) {
 
 BOOST_AUTO_TEST_CASE(writes_not_stored_in_full_are_named) { remove_db(on_both_stores(exercise_incomplete)); }
 
+// Rows that could not be read back are replaced by a batch marked `replace` (inside the
+// stored range the session's end and signature stay; past it they move on), and so is a
+// header marked replace_header. Unmarked batches are trimmed as before.
+void exercise_replace(covalue_store& s) {
+  BOOST_TEST(s.write({batch("co_zr", "{\"bad\"", "s1", 0, {"t0", "BAD1", "BAD2", "t3"}, "sig3")}).empty());
+  auto trimmed = batch("co_zr", "", "s1", 1, {"t1", "t2"}, "sig2");
+  BOOST_TEST(s.write({trimmed}).empty());
+  BOOST_TEST(s.load("co_zr")->sessions.at(0).transactions[1] == "BAD1");  // trimmed: not replaced
+
+  auto inside = batch("co_zr", "{\"h\":7}", "s1", 1, {"t1", "t2"}, "sig2");
+  inside.batches[0].replace = true;
+  inside.replace_header = true;
+  BOOST_TEST(s.write({inside}).empty());
+  auto cv = s.load("co_zr");
+  BOOST_REQUIRE(cv);
+  BOOST_TEST(cv->header == "{\"h\":7}");
+  BOOST_TEST(cv->sessions.at(0).transactions == (std::vector<std::string>{"t0", "t1", "t2", "t3"}));
+  BOOST_TEST(cv->sessions.at(0).last_signature == "sig3");  // still the stored end's
+
+  auto beyond = batch("co_zr", "", "s1", 3, {"t3", "t4"}, "sig4", true);
+  beyond.batches[0].replace = true;
+  BOOST_TEST(s.write({beyond}).empty());
+  cv = s.load("co_zr");
+  BOOST_TEST(cv->sessions.at(0).transactions == (std::vector<std::string>{"t0", "t1", "t2", "t3", "t4"}));
+  BOOST_TEST(cv->sessions.at(0).last_signature == "sig4");
+  BOOST_TEST(cv->sessions.at(0).checkpoints.at(4) == "sig4");
+  BOOST_TEST(s.load_known("co_zr")->at("s1") == 5u);
+  // A gap is refused even when replacing.
+  auto gap = batch("co_zr", "", "s1", 7, {"t7"}, "sig7");
+  gap.batches[0].replace = true;
+  BOOST_TEST(s.write({gap}) == std::vector<std::size_t>{0});
+}
+
+BOOST_AUTO_TEST_CASE(unreadable_rows_are_replaced_on_request) { remove_db(on_both_stores(exercise_replace)); }
+
 // A session is written in batches that end at its checkpoints, so the store keeps each
 // checkpoint's signature, and a write from the middle starts where it is asked to.
 BOOST_AUTO_TEST_CASE(session_batches_end_at_checkpoints) {

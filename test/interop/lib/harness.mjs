@@ -187,9 +187,10 @@ export async function loadedClient(ctx, url, { accountID, accountSecret }) {
   return node;
 }
 
-// Gives a node a fresh connection (after the server restarted or it was offline).
-export function reconnect(node, url) {
-  node.syncManager.addPeer(wsPeer(url, `server-${Date.now()}`));
+// Gives a node a fresh connection (after the server restarted or it was offline);
+// `onMessage` as for newClient.
+export function reconnect(node, url, { onMessage } = {}) {
+  node.syncManager.addPeer(wsPeer(url, `server-${Date.now()}`, onMessage));
 }
 
 export async function loadOrFail(node, id, what) {
