@@ -77,6 +77,17 @@ struct covalue_actor_state {
   // ordinary write would be trimmed against them and lost on the next load.
   std::set<std::string> unreadable_sessions;
   bool unreadable_header = false;
+  // With an upstream (ctx.upstream): we sent it a load (or it sent us something, so it
+  // knows us), it answered since, and the peers whose load of a CoValue we lack waits
+  // for that answer.
+  bool upstream_subscribed = false;
+  bool upstream_answered = false;
+  // What the upstream said it holds (its known states, which it sends after storing,
+  // and content it sent us). Until it covers ours the actor stays in memory, so what
+  // we took while the link was down is still here to push once it is back.
+  known_state upstream_holds;
+  bool upstream_wait_scheduled = false;
+  std::vector<caf::actor_id> loads_waiting;
   // After a failed write memory is ahead of the database: acknowledgements are held
   // back (one per peer) until a rewrite of everything held (persist_all) is stored.
   struct held_reply {
@@ -215,6 +226,31 @@ peer_entry& entry_for(self_ptr self, const peer_actor& peer, std::uint64_t peer_
   return it->second;
 }
 
+bool is_upstream(const covalue_actor_state& st, const peer_actor& peer) {
+  return st.ctx.upstream && st.ctx.upstream->peer == peer;
+}
+
+// Subscribes this CoValue at the upstream as a cojson client does at its server: a load
+// with what we hold. The upstream answers with what we lack (or its known state, from
+// which we push what it lacks) and sends what it gets later.
+void subscribe_upstream(self_ptr self) {
+  auto& st = self->state;
+  if (!st.ctx.upstream) return;
+  st.upstream_subscribed = true;
+  st.upstream_answered = false;
+  st.upstream_holds = known_state{st.id, false, {}};
+  peer_entry& u = entry_for(self, st.ctx.upstream->peer, st.ctx.upstream->peer_id);
+  u.known = known_state{st.id, false, {}};
+  u.told_known = true;
+  u.asked_for_header = !st.cv->has_header();
+  u.said_not_found = false;
+  send_to(self, u.handle, {protocol::encode_load(st.cv->known())}, 0, action::load);
+}
+
+void ensure_upstream(self_ptr self) {
+  if (!self->state.upstream_subscribed) subscribe_upstream(self);
+}
+
 void note_dependency_changes(covalue_actor_state& st) {
   if (st.cv->dependencies().size() != st.deps_seen) {
     st.deps_seen = st.cv->dependencies().size();
@@ -327,8 +363,10 @@ void push_to(self_ptr self, caf::actor_id peer_key, bool force_known, const std:
 
 void push_to_all(self_ptr self) {
   std::vector<caf::actor_id> keys;
-  for (const auto& [key, p] : self->state.peers) {
-    if (!p.errored) keys.push_back(key);
+  const auto& st = self->state;
+  for (const auto& [key, p] : st.peers) {
+    // The upstream learns what we have once it answered our load (it may hold it all).
+    if (!p.errored && !(is_upstream(st, p.handle) && !st.upstream_answered)) keys.push_back(key);
   }
   for (auto key : keys) push_to(self, key, false, {});
 }
@@ -340,6 +378,26 @@ void header_arrived(self_ptr self) {
   availability a{st.id, true, h->is_account(), h->is_account() ? h->initial_admin : std::string()};
   for (auto& w : st.header_waiters) w.deliver(a);
   st.header_waiters.clear();
+  // Loads that waited for the upstream: their peers get the content with everyone else
+  // (apply_content pushes to all peers after this).
+  st.loads_waiting.clear();
+}
+
+// Answers the loads that waited for the upstream with what we have now.
+void answer_waiting_loads(self_ptr self) {
+  auto& st = self->state;
+  auto waiting = std::move(st.loads_waiting);
+  st.loads_waiting.clear();
+  for (auto key : waiting) {
+    auto it = st.peers.find(key);
+    if (it == st.peers.end()) continue;
+    if (st.cv->has_header()) {
+      push_to(self, key, true, {});
+    } else {
+      send_known(self, it->second.handle, known_state{st.id, false, {}});
+      it->second.told_known = true;
+    }
+  }
 }
 
 std::optional<protocol::key32> signer_for(self_ptr self, const std::string& session_id, std::string& why) {
@@ -689,6 +747,13 @@ void on_load(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, known
   p.known = std::move(known);  // replace: the peer's word is the truth
   if (st.cv->has_header()) {
     push_to(self, peer.id(), true, {});
+  } else if (st.ctx.upstream && !st.upstream_answered && !is_upstream(st, peer)) {
+    // The upstream may have it: the answer waits for the upstream's.
+    st.loads_waiting.push_back(peer.id());
+    if (!st.upstream_wait_scheduled) {
+      st.upstream_wait_scheduled = true;
+      self->delayed_send(self, st.ctx.options.upstream_load_timeout, upstream_wait_atom::value);
+    }
   } else {
     send_known(self, peer, known_state{st.id, false, {}});
     p.told_known = true;
@@ -718,7 +783,10 @@ void on_known(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, know
 }
 
 bool idle(const covalue_actor_state& st) {
-  return st.peers.empty() && st.pending.empty() && st.staged.empty() && st.awaiting.empty() &&
+  // The upstream's entry does not count: it stays subscribed and sends what changes.
+  const std::size_t upstream_entries = st.ctx.upstream && st.peers.count(st.ctx.upstream->peer.id()) ? 1 : 0;
+  if (st.upstream_subscribed && !protocol::is_covered_by(st.cv->known(), st.upstream_holds)) return false;
+  return st.peers.size() == upstream_entries && st.pending.empty() && st.staged.empty() && st.awaiting.empty() &&
          st.writes_in_flight == 0 && st.header_waiters.empty() && st.held_replies.empty() && !st.persist_scheduled;
 }
 
@@ -814,6 +882,22 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         note_message(self, *self->state.probe);
         auto& st = self->state;
         st.received++;
+        const bool from_upstream = is_upstream(st, msg.peer);
+        if (from_upstream) {
+          st.upstream_subscribed = true;  // it knows us: it sent this
+          if (const auto* k = std::get_if<protocol::known_message>(&msg.message)) {
+            if (k->is_correction) st.upstream_holds = k->known;
+            else protocol::merge_into(st.upstream_holds, k->known);
+          } else if (const auto* c = std::get_if<protocol::content_message>(&msg.message)) {
+            if (c->header) st.upstream_holds.header = true;
+            for (const auto& e : c->sessions) {
+              auto& n = st.upstream_holds.sessions[e.session_id];
+              n = std::max(n, e.after + static_cast<std::uint32_t>(e.transactions.size()));
+            }
+          }
+        } else {
+          ensure_upstream(self);
+        }
         std::visit(
             [&](auto&& m) {
               using T = std::decay_t<decltype(m)>;
@@ -828,12 +912,21 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
               }
             },
             msg.message);
+        const bool answer = std::holds_alternative<protocol::known_message>(msg.message) ||
+                            std::holds_alternative<protocol::content_message>(msg.message);
+        if (from_upstream && answer && !st.upstream_answered) {
+          st.upstream_answered = true;
+          // Content answers the waiting loads once applied (header_arrived); a known
+          // state (typically "not there either") answers them now.
+          if (std::holds_alternative<protocol::known_message>(msg.message)) answer_waiting_loads(self);
+        }
         maybe_schedule_tick(self);
       },
       [=](availability_query& q) -> caf::result<availability> {
         note_message(self, *self->state.probe);
         auto& st = self->state;
         st.received++;
+        ensure_upstream(self);
         if (st.cv->has_header()) {
           const auto* h = st.cv->header();
           return availability{st.id, true, h->is_account(), h->is_account() ? h->initial_admin : std::string()};
@@ -852,6 +945,7 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         note_message(self, *self->state.probe);
         auto& st = self->state;
         st.received++;
+        if (!is_upstream(st, q.peer)) ensure_upstream(self);
         if (!st.cv->has_header()) return push_done{st.id};
         auto promise = self->make_response_promise<push_done>();
         peer_entry& p = entry_for(self, q.peer, q.peer_id);
@@ -895,6 +989,26 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
       [=](persist_atom) {
         note_message(self, *self->state.probe);
         persist_all(self);
+      },
+      [=](upstream_link& link) {
+        // Not routed by the manager as a peer's message: not counted in `received`.
+        note_message(self, *self->state.probe);
+        auto& st = self->state;
+        if (st.ctx.upstream && !(st.ctx.upstream->peer == link.peer)) st.peers.erase(st.ctx.upstream->peer.id());
+        st.ctx.upstream = link;
+        subscribe_upstream(self);  // (re)connected: the upstream may have lost track of us
+        maybe_schedule_tick(self);
+      },
+      [=](upstream_wait_atom) {
+        note_message(self, *self->state.probe);
+        auto& st = self->state;
+        st.upstream_wait_scheduled = false;
+        if (st.loads_waiting.empty()) return;
+        log::debug(actor_origin(self), "the upstream did not answer in time; loads answered with what we have",
+                   {{"id", st.id}, {"waiting", st.loads_waiting.size()}});
+        st.upstream_answered = true;  // until the next (re)connection
+        answer_waiting_loads(self);
+        maybe_schedule_tick(self);
       },
       [=](evict_atom) {
         note_message(self, *self->state.probe);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "actors/messages.hpp"
@@ -21,6 +22,9 @@ struct covalue_options {
   std::chrono::milliseconds dependency_timeout{60000};
   // How long a dependency push may take before content is sent without it.
   std::chrono::milliseconds push_timeout{10000};
+  // With an upstream: how long a load of a CoValue we lack waits for the upstream's
+  // answer before the peer is told we do not have it.
+  std::chrono::milliseconds upstream_load_timeout{5000};
 };
 
 struct covalue_context {
@@ -28,6 +32,7 @@ struct covalue_context {
   storage_actor storage;
   sync_metrics* metrics = nullptr;
   covalue_options options;
+  std::optional<upstream_link> upstream;  // sync mode with PEER_MOAI
 };
 
 covalue_actor spawn_covalue_actor(caf::actor_system& system, std::string id, covalue_context context);

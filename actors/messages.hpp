@@ -116,6 +116,17 @@ struct manager_stats {
 };
 struct stats_query {};
 
+// Sync mode with an upstream moai (PEER_MOAI): the peer actor of the link to it. Sent to
+// the manager at start and on every (re)connection; the manager passes it to every
+// CoValue actor, which subscribes there again (a cojson client does the same with its
+// server peer after a reconnect).
+struct upstream_link {
+  peer_actor peer;
+  std::uint64_t peer_id = 0;
+};
+// CoValue actor → itself: loads waiting for the upstream's answer waited long enough.
+using upstream_wait_atom = caf::atom_constant<caf::atom("upwait")>;
+
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 // CoValue actor → itself: apply the content staged since the last drain.
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
@@ -130,14 +141,16 @@ using covalue_actor =
                      caf::replies_to<known_query>::with<known_reply>,
                      caf::replies_to<snapshot_query>::with<snapshot_reply>, caf::reacts_to<retire_decision>,
                      caf::reacts_to<tick_atom>, caf::reacts_to<evict_atom>, caf::reacts_to<drain_atom>,
-                     caf::reacts_to<persist_atom>>;
+                     caf::reacts_to<persist_atom>, caf::reacts_to<upstream_link>,
+                     caf::reacts_to<upstream_wait_atom>>;
 
 using sync_manager_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
                      caf::replies_to<dependency_push>::with<push_done>,
                      caf::replies_to<known_query>::with<known_reply>,
                      caf::replies_to<snapshot_query>::with<snapshot_reply>, caf::reacts_to<retire_request>,
-                     caf::replies_to<stats_query>::with<manager_stats>, caf::reacts_to<evict_atom>>;
+                     caf::replies_to<stats_query>::with<manager_stats>, caf::reacts_to<evict_atom>,
+                     caf::reacts_to<upstream_link>>;
 
 // ---- storage writer: the only writer of the database --------------------------
 
@@ -183,6 +196,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::retire_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::retire_decision)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::manager_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::stats_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::upstream_link)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::load_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::load_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::write_request)

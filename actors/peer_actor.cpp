@@ -240,12 +240,17 @@ class peer_bridge final : public gateway::sync_connection_handler {
 
 }  // namespace
 
+peer_handles spawn_peer(caf::actor_system& system, std::shared_ptr<gateway::sync_connection> connection,
+                        sync_manager_actor manager, sync_metrics* metrics, peer_options options) {
+  auto peer = system.spawn(peer_behavior, std::move(connection), std::move(manager), metrics, options);
+  return {peer, std::make_shared<peer_bridge>(peer)};
+}
+
 std::shared_ptr<gateway::sync_connection_handler> accept_peer(caf::actor_system& system,
                                                               std::shared_ptr<gateway::sync_connection> connection,
                                                               sync_manager_actor manager, sync_metrics* metrics,
                                                               peer_options options) {
-  auto peer = system.spawn(peer_behavior, std::move(connection), std::move(manager), metrics, options);
-  return std::make_shared<peer_bridge>(std::move(peer));
+  return spawn_peer(system, std::move(connection), std::move(manager), metrics, options).handler;
 }
 
 }  // namespace moai::actors

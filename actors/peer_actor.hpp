@@ -21,7 +21,17 @@ struct peer_options {
   std::size_t max_queued_bytes = 64ull << 20;
 };
 
-// Spawns the actor for a new connection and returns the handler the gateway feeds.
+struct peer_handles {
+  peer_actor actor;
+  std::shared_ptr<gateway::sync_connection_handler> handler;  // what the connection feeds
+};
+
+// Spawns the actor for a connection: an accepted /sync client, or the link to an
+// upstream moai (whose actor the manager must know).
+peer_handles spawn_peer(caf::actor_system& system, std::shared_ptr<gateway::sync_connection> connection,
+                        sync_manager_actor manager, sync_metrics* metrics, peer_options options);
+
+// For an accepted connection: only the handler is needed.
 std::shared_ptr<gateway::sync_connection_handler> accept_peer(caf::actor_system& system,
                                                               std::shared_ptr<gateway::sync_connection> connection,
                                                               sync_manager_actor manager, sync_metrics* metrics,

@@ -194,6 +194,30 @@ int run_server(const config& cfg) {
     node = *node_slot;
     if (upstream) upstream->start();
   }
+  // Sync mode with PEER_MOAI: this moai is also a client of an upstream moai, through a
+  // peer actor like any other; the CoValues it holds are subscribed there (one moai
+  // syncing with another, as cojson nodes sync with their server peer).
+  std::shared_ptr<gateway::sync_connection_handler> upstream_peer;
+  if (!agent_mode && !cfg.peer_moai.empty()) {
+    auto handler_slot = std::make_shared<std::shared_ptr<gateway::sync_connection_handler>>();
+    auto link = std::make_shared<upstream_link>();
+    gateway::upstream_handlers handlers;
+    handlers.on_connected = [manager, link] { caf::anon_send(manager, *link); };
+    handlers.on_frame = [handler_slot](std::string frame) { (*handler_slot)->on_frame(std::move(frame)); };
+    try {
+      gateway::upstream_options upstream_opts;
+      upstream_opts.url = cfg.peer_moai;
+      upstream = std::make_unique<gateway::upstream_connection>(upstream_opts, std::move(handlers));
+    } catch (const std::exception& e) {
+      log::error("server", "invalid PEER_MOAI", {{"error", e.what()}});
+      return 2;
+    }
+    auto peer = spawn_peer(system, upstream->as_sync_connection(), manager, metrics.get(), peer_opts);
+    *handler_slot = upstream_peer = peer.handler;
+    link->peer = peer.actor;
+    caf::anon_send(manager, *link);  // CoValues spawned before the first connection know it too
+    upstream->start();
+  }
   auto agent = make_agent_gateway(system, cfg, node, metrics.get());
   std::unique_ptr<gateway::http_server> server;
   auto llm = make_llm_gateway(system, cfg);
@@ -285,6 +309,7 @@ int run_server(const config& cfg) {
 
   // 1. No new connections; open ones get a 1001 close once their queued frames are out.
   server->stop_accepting();
+  if (upstream_peer) upstream_peer->on_closed("shutting down");
   const auto phase = [&](double share) {
     return std::min(deadline,
                     steady::now() + std::chrono::duration_cast<steady::duration>((deadline - steady::now()) * share));

@@ -19,6 +19,7 @@ struct manager_state {
   storage_actor storage;
   sync_metrics* metrics = nullptr;
   covalue_options options;
+  std::optional<upstream_link> upstream;
   std::unordered_map<std::string, routed_covalue> covalues;
   std::unordered_map<caf::actor_id, std::string> by_actor;
   manager_stats stats;
@@ -34,7 +35,7 @@ routed_covalue& route(self_ptr self, const std::string& id) {
   auto& st = self->state;
   auto it = st.covalues.find(id);
   if (it == st.covalues.end()) {
-    covalue_context ctx{caf::actor_cast<sync_manager_actor>(self), st.storage, st.metrics, st.options};
+    covalue_context ctx{caf::actor_cast<sync_manager_actor>(self), st.storage, st.metrics, st.options, st.upstream};
     auto actor = spawn_covalue_actor(self->system(), id, ctx);
     self->monitor(actor);
     st.by_actor[actor.id()] = id;
@@ -143,6 +144,12 @@ sync_manager_actor spawn_sync_manager(caf::actor_system& system, storage_actor s
         [=](evict_atom) {
           note_message(self, *self->state.probe);
           evict(self);
+        },
+        [=](upstream_link& link) {
+          note_message(self, *self->state.probe);
+          auto& st = self->state;
+          st.upstream = link;
+          for (auto& [id, cv] : st.covalues) self->send(cv.actor, link);
         },
         [=](stats_query) -> manager_stats {
           note_message(self, *self->state.probe);

@@ -126,7 +126,7 @@ const std::vector<option>& options() {
        show(&config::peer_id)},
       {"peer.secret", "PEER_SECRET", "peer-secret", "the server account's agent secret", text(&config::peer_secret),
        show(&config::peer_secret), true},
-      {"peer.upstream", "PEER_MOAI", "peer-moai", "upstream moai URL (ws://…/sync) for agent mode",
+      {"peer.upstream", "PEER_MOAI", "peer-moai", "upstream moai URL (ws://…/sync): agent mode's server; in sync mode a moai to sync with",
        text(&config::peer_moai), show(&config::peer_moai)},
       {"agent.api_token", "AGENT_API_TOKEN", "agent-api-token",
        "bearer token required by the agent routes (off when empty)", text(&config::agent_api_token),

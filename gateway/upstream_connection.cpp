@@ -177,6 +177,32 @@ void upstream_connection::stop() {
   impl_->thread.join();
 }
 
+namespace {
+
+class upstream_sync_connection final : public sync_connection {
+ public:
+  upstream_sync_connection(upstream_connection& link, std::string url) : link_(link), url_(std::move(url)) {}
+  std::uint64_t id() const override { return 0; }  // accepted connections count from 1
+  const std::string& remote_address() const override { return url_; }
+  void send_frame(std::string frame) override { link_.send_frame(std::move(frame)); }
+  std::size_t unsent_bytes() const override { return 0; }
+  void notify_when_unsent_below(std::size_t) override {}
+  void close(std::uint16_t code, std::string reason) override {
+    log::warn("upstream", "the peer actor asked to close the upstream link; it stays open",
+              {{"code", code}, {"reason", reason}});
+  }
+
+ private:
+  upstream_connection& link_;
+  std::string url_;
+};
+
+}  // namespace
+
+std::shared_ptr<sync_connection> upstream_connection::as_sync_connection() {
+  return std::make_shared<upstream_sync_connection>(*this, impl_->options.url);
+}
+
 void upstream_connection::send_frame(std::string frame) {
   net::post(impl_->strand, [impl = impl_, frame = std::move(frame)]() mutable {
     if (!impl->open) return;

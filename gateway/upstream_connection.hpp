@@ -1,4 +1,5 @@
-// A WebSocket connection to an upstream sync server (PEER_MODE=agent): it connects,
+// A WebSocket connection to an upstream sync server (PEER_MODE=agent, or sync mode with
+// PEER_MOAI set): it connects,
 // hands every text frame to a callback, sends frames while connected, and reconnects
 // with backoff when the link drops or falls silent. Servers ping every 1.5 s, so ten
 // silent seconds mean a dead link (cojson clients use the same timeout).
@@ -8,6 +9,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+
+#include "gateway/sync_connection.hpp"
 
 namespace moai::gateway {
 
@@ -37,6 +40,10 @@ class upstream_connection {
   void stop();
   // Queues one text frame; dropped while disconnected (the node re-announces on connect).
   void send_frame(std::string frame);
+  // This link as a /sync connection, for a peer actor to drive: frames as send_frame;
+  // it never reports unsent bytes (what is queued while disconnected is dropped), and
+  // close() only logs (stop() ends the link). Valid while this object lives.
+  std::shared_ptr<sync_connection> as_sync_connection();
 
   struct impl;
 
