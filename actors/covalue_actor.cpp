@@ -888,6 +888,8 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
           if (const auto* k = std::get_if<protocol::known_message>(&msg.message)) {
             if (k->is_correction) st.upstream_holds = k->known;
             else protocol::merge_into(st.upstream_holds, k->known);
+          } else if (const auto* l = std::get_if<protocol::load_message>(&msg.message)) {
+            protocol::merge_into(st.upstream_holds, l->known);  // e.g. asked for by its reconcile
           } else if (const auto* c = std::get_if<protocol::content_message>(&msg.message)) {
             if (c->header) st.upstream_holds.header = true;
             for (const auto& e : c->sessions) {

@@ -165,6 +165,14 @@ struct load_reply {
 struct write_request {
   storage::covalue_write write;
 };
+// A page of stored CoValues (storage::covalue_store::list_known).
+struct list_request {
+  std::string after;
+  std::size_t limit = 100;
+};
+struct list_reply {
+  std::vector<storage::stored_known> covalues;
+};
 struct write_ack {
   bool ok = false;
 };
@@ -174,7 +182,7 @@ using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using storage_actor = caf::typed_actor<caf::replies_to<load_request>::with<load_reply>,
                                        caf::replies_to<write_request>::with<write_ack>,
                                        caf::replies_to<known_query>::with<known_reply>, caf::reacts_to<flush_atom>,
-                                       caf::reacts_to<retry_atom>>;
+                                       caf::reacts_to<retry_atom>, caf::replies_to<list_request>::with<list_reply>>;
 
 }  // namespace moai::actors
 
@@ -201,3 +209,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::load_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::load_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::write_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::write_ack)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::list_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::list_reply)

@@ -171,7 +171,10 @@ void on_frame(self_ptr self, std::string&& text) {
       on_reconcile(self, std::move(*r));
       continue;
     }
-    if (std::holds_alternative<protocol::reconcile_ack_message>(message)) continue;
+    if (auto* ack = std::get_if<protocol::reconcile_ack_message>(&message)) {
+      if (st.options.on_reconcile_ack) st.options.on_reconcile_ack(ack->batch_id);
+      continue;
+    }
     if (!st.reconciles.empty() &&
         (std::holds_alternative<protocol::known_message>(message) ||
          std::holds_alternative<protocol::content_message>(message))) {

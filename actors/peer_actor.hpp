@@ -3,7 +3,9 @@
 // cojson-transport-ws does.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "actors/messages.hpp"
 #include "actors/metrics.hpp"
@@ -19,6 +21,8 @@ struct peer_options {
   std::size_t max_batch_bytes = 25000;
   // A peer that lets more than this pile up unsent is disconnected.
   std::size_t max_queued_bytes = 64ull << 20;
+  // The upstream link: its `reconcile-ack`s go here (clients' are ignored, §2.5).
+  std::function<void(const std::string& batch_id)> on_reconcile_ack;
 };
 
 struct peer_handles {

@@ -17,6 +17,7 @@
 #include "actors/prometheus.hpp"
 #include "actors/storage_writer.hpp"
 #include "actors/sync_manager.hpp"
+#include "actors/upstream_reconciler.hpp"
 #include "config/log.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/upstream_connection.hpp"
@@ -198,11 +199,17 @@ int run_server(const config& cfg) {
   // peer actor like any other; the CoValues it holds are subscribed there (one moai
   // syncing with another, as cojson nodes sync with their server peer).
   std::shared_ptr<gateway::sync_connection_handler> upstream_peer;
+  std::optional<upstream_reconciler_actor> reconciler;
   if (!agent_mode && !cfg.peer_moai.empty()) {
     auto handler_slot = std::make_shared<std::shared_ptr<gateway::sync_connection_handler>>();
     auto link = std::make_shared<upstream_link>();
+    reconciler = spawn_upstream_reconciler(system, storage, metrics.get());
     gateway::upstream_handlers handlers;
-    handlers.on_connected = [manager, link] { caf::anon_send(manager, *link); };
+    // Every (re)connection: CoValues in memory subscribe again, storage is reconciled.
+    handlers.on_connected = [manager, reconciler = *reconciler, link] {
+      caf::anon_send(manager, *link);
+      caf::anon_send(reconciler, *link);
+    };
     handlers.on_frame = [handler_slot](std::string frame) { (*handler_slot)->on_frame(std::move(frame)); };
     try {
       gateway::upstream_options upstream_opts;
@@ -212,7 +219,11 @@ int run_server(const config& cfg) {
       log::error("server", "invalid PEER_MOAI", {{"error", e.what()}});
       return 2;
     }
-    auto peer = spawn_peer(system, upstream->as_sync_connection(), manager, metrics.get(), peer_opts);
+    auto upstream_opts = peer_opts;
+    upstream_opts.on_reconcile_ack = [reconciler = *reconciler](const std::string& batch_id) {
+      caf::anon_send(reconciler, reconcile_acked{batch_id});
+    };
+    auto peer = spawn_peer(system, upstream->as_sync_connection(), manager, metrics.get(), upstream_opts);
     *handler_slot = upstream_peer = peer.handler;
     link->peer = peer.actor;
     caf::anon_send(manager, *link);  // CoValues spawned before the first connection know it too
@@ -320,6 +331,7 @@ int run_server(const config& cfg) {
   if (upstream) upstream->stop();
   if (node) caf::anon_send_exit(*node, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(manager, caf::exit_reason::user_shutdown);
+  if (reconciler) caf::anon_send_exit(*reconciler, caf::exit_reason::user_shutdown);
   wait_until(phase(0.5), [&] { return metrics->actors.count("covalue") + metrics->actors.count("sync_manager") == 0; });
   // 3. The writer commits everything queued before this read (it flushes before reads).
   {

@@ -164,6 +164,17 @@ storage_actor::behavior_type storage_writer(storage_pointer self, std::shared_pt
         schedule_flush(self);
         return promise;
       },
+      [=](list_request& req) -> caf::result<list_reply> {
+        note_message(self, *self->state.probe);
+        flush_writes(self);
+        try {
+          return list_reply{self->state.store->list_known(req.after, req.limit)};
+        } catch (const std::exception& e) {
+          self->state.metrics->storage_read_failures++;
+          log::error(actor_origin(self), "listing stored CoValues failed", {{"after", req.after}, {"error", e.what()}});
+          return caf::make_error(caf::sec::runtime_error, e.what());
+        }
+      },
       [=](known_query& req) -> caf::result<known_reply> {
         note_message(self, *self->state.probe);
         flush_writes(self);

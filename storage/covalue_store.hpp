@@ -54,6 +54,12 @@ struct load_result {
   std::string error;  // set when the read failed
 };
 
+// A stored CoValue's session counts (sessionID → stored count).
+struct stored_known {
+  std::string id;
+  std::map<std::string, std::uint32_t> sessions;
+};
+
 struct store_stats {
   std::uint64_t covalues = 0;
   std::uint64_t sessions = 0;
@@ -71,6 +77,9 @@ class covalue_store {
   virtual std::vector<load_result> load_many(const std::vector<std::string>& ids);
   // sessionID → stored count; nullopt when the CoValue is not stored.
   virtual std::optional<std::map<std::string, std::uint32_t>> load_known(const std::string& id) = 0;
+  // Stored CoValues in ID order after `after` (exclusive), at most `limit`: a page of
+  // what an upstream is asked to reconcile with.
+  virtual std::vector<stored_known> list_known(const std::string& after, std::size_t limit) = 0;
   // Applies all writes atomically. Overlapping batches (already stored prefixes) are
   // trimmed, unless they replace; a batch that would leave a gap (or belongs to a CoValue stored without
   // header) is skipped. Returns the indices of the writes not stored in full: their

@@ -24,6 +24,14 @@ class memory_store final : public covalue_store {
     return out;
   }
 
+  std::vector<stored_known> list_known(const std::string& after, std::size_t limit) override {
+    std::vector<stored_known> out;
+    for (auto it = covalues_.upper_bound(after); it != covalues_.end() && out.size() < limit; ++it) {
+      out.push_back({it->first, *load_known(it->first)});
+    }
+    return out;
+  }
+
   std::vector<std::size_t> write(const std::vector<covalue_write>& writes) override {
     std::vector<std::size_t> incomplete;
     for (std::size_t wi = 0; wi < writes.size(); ++wi) {

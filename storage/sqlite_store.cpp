@@ -147,6 +147,25 @@ class sqlite_store final : public covalue_store {
     return out;
   }
 
+  std::vector<stored_known> list_known(const std::string& after, std::size_t limit) override {
+    SQLite::Transaction read(db_);  // one consistent page
+    std::vector<std::string> ids;
+    {
+      SQLite::Statement q(db_, "SELECT id FROM coValues WHERE id > ? ORDER BY id LIMIT ?");
+      q.bind(1, after);
+      q.bind(2, static_cast<std::int64_t>(limit));
+      while (q.executeStep()) ids.push_back(q.getColumn(0).getString());
+    }
+    std::vector<stored_known> out;
+    out.reserve(ids.size());
+    for (auto& id : ids) {
+      auto known = load_known(id);
+      if (known) out.push_back({std::move(id), std::move(*known)});
+    }
+    read.commit();
+    return out;
+  }
+
   std::vector<std::size_t> write(const std::vector<covalue_write>& writes) override {
     std::vector<std::size_t> incomplete;
     SQLite::Transaction tx(db_);

@@ -129,6 +129,26 @@ std::string on_both_stores(Check check) {
 
 BOOST_AUTO_TEST_CASE(writes_not_stored_in_full_are_named) { remove_db(on_both_stores(exercise_incomplete)); }
 
+// Stored CoValues are listed in pages, in ID order, with their session counts.
+void exercise_list(covalue_store& s) {
+  BOOST_TEST(s.list_known("", 10).empty());
+  s.write({batch("co_zc", "{\"h\":3}", "s1", 0, {"t0", "t1"}, "sig")});
+  s.write({batch("co_za", "{\"h\":1}", "s1", 0, {"t0"}, "sig")});
+  s.write({batch("co_zb", "{\"h\":2}", "s2", 0, {"u0"}, "sig")});
+  auto first = s.list_known("", 2);
+  BOOST_REQUIRE_EQUAL(first.size(), 2u);
+  BOOST_TEST(first[0].id == "co_za");
+  BOOST_TEST(first[1].id == "co_zb");
+  BOOST_TEST(first[1].sessions.at("s2") == 1u);
+  auto rest = s.list_known(first.back().id, 2);
+  BOOST_REQUIRE_EQUAL(rest.size(), 1u);
+  BOOST_TEST(rest[0].id == "co_zc");
+  BOOST_TEST(rest[0].sessions.at("s1") == 2u);
+  BOOST_TEST(s.list_known("co_zc", 2).empty());
+}
+
+BOOST_AUTO_TEST_CASE(stored_covalues_are_listed_in_pages) { remove_db(on_both_stores(exercise_list)); }
+
 // Rows that could not be read back are replaced by a batch marked `replace` (inside the
 // stored range the session's end and signature stay; past it they move on), and so is a
 // header marked replace_header. Unmarked batches are trimmed as before.

@@ -91,4 +91,23 @@ export async function run(ctx) {
     timeout: 30000,
   });
   log("after the core restarted, the edges resubscribed and the edit made meanwhile arrived");
+
+  // An edge that took content while the core was down and restarted before it came
+  // back: on connecting it reconciles its storage with the core (guide §2.5), so the
+  // core asks for what it lacks.
+  await core.stop();
+  const dave = await newClient(ctx, east.url, "Dave");
+  const daveGroup = dave.node.createGroup();
+  daveGroup.addMember("everyone", "reader");
+  const daveMap = daveGroup.createMap({ from: "dave, while the core was down" });
+  await daveMap.core.waitForSync();
+  dave.node.gracefulShutdown();
+  await east.stop();
+  core = await startServer(ctx, { dbPath: coreDb, port: core.port });
+  const eastAgain = await edge("east");
+  await waitFor(() => holds(core, daveMap.id), { what: "east's reconcile to bring Dave's map to the core", timeout: 20000 });
+  assert.match(eastAgain.logs(), /storage reconciled with the upstream/);
+  const daveOnWest = await loadOrFail(bob.node, daveMap.id, "Dave's map, loaded by Bob (west)");
+  assert.equal(daveOnWest.get("from"), "dave, while the core was down");
+  log("an edge restarted while the core was down reconciled its storage with the core once it was back");
 }
