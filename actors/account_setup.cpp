@@ -3,10 +3,10 @@
 #include <chrono>
 #include <cstdio>
 
+#include "actors/configured_store.hpp"
 #include "config/log.hpp"
 #include "protocol/account_factory.hpp"
 #include "protocol/crypto.hpp"
-#include "storage/covalue_store.hpp"
 
 namespace moai::actors {
 namespace {
@@ -48,7 +48,7 @@ int generate_account(const config& cfg, const std::string& name) {
                  "a server started with these credentials will not find it\n");
   } else {
     try {
-      auto store = storage::open_sqlite_store(cfg.db_path, cfg.sqlite_synchronous);
+      auto store = open_configured_store(cfg);
       std::vector<storage::covalue_write> writes;
       for (const auto& cv : account->covalues) writes.push_back(as_write(cv));
       if (!store->write(writes).empty()) {

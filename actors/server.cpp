@@ -12,6 +12,7 @@
 
 #include "actors/agent_gateway.hpp"
 #include "actors/agent_node.hpp"
+#include "actors/configured_store.hpp"
 #include "actors/llm_gateway.hpp"
 #include "actors/peer_actor.hpp"
 #include "actors/prometheus.hpp"
@@ -104,8 +105,7 @@ int run_server(const config& cfg) {
 
   std::shared_ptr<storage::covalue_store> store;
   try {
-    store = cfg.storage == "memory" ? storage::open_memory_store()
-                                    : storage::open_sqlite_store(cfg.db_path, cfg.sqlite_synchronous);
+    store = open_configured_store(cfg);
   } catch (const std::exception& e) {
     log::error("server", "storage could not be opened", {{"error", e.what()}});
     return 1;

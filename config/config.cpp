@@ -116,9 +116,12 @@ const std::vector<option>& options() {
        choice(&config::mode, {"sync", "agent"}), show(&config::mode)},
       {"server.datacenter", "MOAI_DATACENTER", "datacenter", "name sent as \"dc\" in pings", text(&config::datacenter),
        show(&config::datacenter)},
-      {"storage.kind", "PEER_STORAGE", "storage", "sqlite, memory (nothing persisted) or postgres (reserved)",
+      {"storage.kind", "PEER_STORAGE", "storage", "sqlite, memory (nothing persisted) or postgres",
        choice(&config::storage, {"sqlite", "memory", "postgres"}), show(&config::storage)},
       {"storage.db_path", "DB_PATH", "db-path", "SQLite database file", text(&config::db_path), show(&config::db_path)},
+      {"storage.postgres_url", "MOAI_POSTGRES_URL", "postgres-url",
+       "PostgreSQL connection URI for storage.kind = postgres (postgresql://user:password@host:5432/db)",
+       text(&config::postgres_url), show(&config::postgres_url), true},
       {"storage.sqlite_synchronous", "MOAI_SQLITE_SYNCHRONOUS", "sqlite-synchronous",
        "SQLite synchronous mode: full survives power loss, normal survives a process crash",
        choice(&config::sqlite_synchronous, {"off", "normal", "full"}), show(&config::sqlite_synchronous)},
@@ -330,8 +333,8 @@ config load_config(const std::vector<std::string>& args, const environment& env,
   for (const auto& [name, value] : flags) {
     apply(c, *find_option_by_flag(name), value, "flag --" + name, sources);
   }
-  if (c.storage == "postgres") {
-    throw config_error("invalid value for storage.kind: postgres is reserved and not implemented yet");
+  if (c.storage == "postgres" && c.postgres_url.empty()) {
+    throw config_error("storage.kind = postgres needs storage.postgres_url (MOAI_POSTGRES_URL, --postgres-url)");
   }
   return c;
 }

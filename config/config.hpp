@@ -20,8 +20,9 @@ struct config {
   std::string mode = "sync";           // sync | agent
   std::string datacenter = "unknown";  // "dc" of pings
   // [storage]
-  std::string storage = "sqlite";  // sqlite | memory | postgres (reserved)
+  std::string storage = "sqlite";  // sqlite | memory | postgres
   std::string db_path = "./local-sync.db";
+  std::string postgres_url;  // storage = postgres
   std::string sqlite_synchronous = "normal";  // off | normal | full
   // [peer]
   std::string peer_id;      // PEER_ID: the server's account (co_z…)

@@ -91,5 +91,8 @@ class covalue_store {
 // Throws std::runtime_error if the database cannot be opened or migrated.
 std::unique_ptr<covalue_store> open_sqlite_store(const std::string& path, const std::string& synchronous);
 std::unique_ptr<covalue_store> open_memory_store();
+// `url`: a libpq connection string or URI (postgresql://user@host/db). Creates the
+// tables if missing. Throws std::runtime_error if it cannot connect or prepare.
+std::unique_ptr<covalue_store> open_postgres_store(const std::string& url);
 
 }  // namespace moai::storage

@@ -2,8 +2,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <libpq-fe.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <unistd.h>
 
 #include "storage/covalue_store.hpp"
@@ -117,11 +119,34 @@ void exercise_incomplete(covalue_store& s) {
   BOOST_TEST(b->at("s5") == 1u);  // the write's other batch was stored
 }
 
-// Runs `check` on a memory store and on a new SQLite database, whose path it returns
-// (the database is closed, still on disk).
+// The test PostgreSQL server (ctest's `postgres` fixture sets MOAI_TEST_POSTGRES_URL),
+// with a new empty schema: the URL of a connection that uses it.
+std::string fresh_postgres_schema() {
+  const char* url = std::getenv("MOAI_TEST_POSTGRES_URL");
+  if (!url || !*url) return {};
+  static int n = 0;
+  const std::string schema = "moai_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++);
+  PGconn* c = PQconnectdb(url);
+  BOOST_REQUIRE_MESSAGE(PQstatus(c) == CONNECTION_OK, "PostgreSQL at " << url << ": " << PQerrorMessage(c));
+  PGresult* r = PQexec(c, ("DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema).c_str());
+  BOOST_REQUIRE(PQresultStatus(r) == PGRES_COMMAND_OK);
+  PQclear(r);
+  PQfinish(c);
+  std::string with_schema = url;
+  with_schema += (with_schema.find('?') == std::string::npos ? "?" : "&");
+  return with_schema + "options=-csearch_path%3D" + schema;
+}
+
+// Runs `check` on a memory store, on the test PostgreSQL server (in a schema of its own)
+// and on a new SQLite database, whose path it returns (closed, still on disk).
 template <class Check>
 std::string on_both_stores(Check check) {
   check(*open_memory_store());
+  if (auto url = fresh_postgres_schema(); !url.empty()) {
+    check(*open_postgres_store(url));
+  } else {
+    BOOST_TEST_MESSAGE("MOAI_TEST_POSTGRES_URL unset: PostgreSQL store not checked (ctest sets it)");
+  }
   std::string path = temp_db();
   check(*open_sqlite_store(path, "normal"));
   return path;
@@ -298,6 +323,25 @@ BOOST_AUTO_TEST_CASE(sqlite_store_semantics_and_restart) {
 
 BOOST_AUTO_TEST_CASE(unusable_database_is_a_clear_error) {
   BOOST_CHECK_THROW(open_sqlite_store("/nonexistent-dir/x.db", "normal"), std::runtime_error);
+  BOOST_CHECK_THROW(open_postgres_store("postgresql://nobody@/nothing?host=/nonexistent-dir"), std::runtime_error);
+}
+
+// The PostgreSQL store keeps everything across a reconnection (a restart of moai).
+BOOST_AUTO_TEST_CASE(postgres_store_semantics_and_restart) {
+  auto url = fresh_postgres_schema();
+  if (url.empty()) {
+    BOOST_TEST_MESSAGE("MOAI_TEST_POSTGRES_URL unset: skipped (ctest sets it)");
+    return;
+  }
+  exercise(*open_postgres_store(url));
+  auto s = open_postgres_store(url);
+  auto cv = s->load("co_z1");
+  BOOST_REQUIRE(cv);
+  BOOST_TEST(cv->sessions[0].transactions == (std::vector<std::string>{"t0", "t1", "t2"}));
+  BOOST_TEST(cv->sessions[0].checkpoints.at(2) == "sig2");
+  BOOST_TEST(s->stats().transactions == 5u);
+  exercise_delete(*s);
+  BOOST_TEST(s->load("co_zdel")->deleted);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,271 @@
+// PostgreSQL storage (storage.kind = postgres), for a moai that outgrew a local SQLite
+// file: the same tables as cojson's SQLite schema (snake_case), the same semantics as
+// the SQLite store (one transaction per write batch, trimming, gaps refused, damaged
+// rows replaced on request, tombstones). libpq with prepared statements; one connection,
+// used by the storage writer's thread only.
+#include <libpq-fe.h>
+
+#include <memory>
+#include <stdexcept>
+
+#include "storage/covalue_store.hpp"
+
+namespace moai::storage {
+namespace {
+
+const char* const kSchema[] = {
+    "CREATE TABLE IF NOT EXISTS covalues (row_id BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, "
+    "header TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS sessions (row_id BIGSERIAL PRIMARY KEY, covalue BIGINT NOT NULL, "
+    "session_id TEXT NOT NULL, last_idx BIGINT NOT NULL, last_signature TEXT NOT NULL, "
+    "bytes_since_last_signature BIGINT NOT NULL DEFAULT 0, UNIQUE (covalue, session_id))",
+    "CREATE TABLE IF NOT EXISTS transactions (ses BIGINT NOT NULL, idx BIGINT NOT NULL, tx TEXT NOT NULL, "
+    "PRIMARY KEY (ses, idx))",
+    "CREATE TABLE IF NOT EXISTS signature_after (ses BIGINT NOT NULL, idx BIGINT NOT NULL, "
+    "signature TEXT NOT NULL, PRIMARY KEY (ses, idx))",
+    "CREATE TABLE IF NOT EXISTS deleted_covalues (covalue_id TEXT PRIMARY KEY, status INTEGER NOT NULL DEFAULT 0)",
+};
+
+// Statement name → SQL, prepared once per connection.
+const std::pair<const char*, const char*> kStatements[] = {
+    {"find_covalue", "SELECT row_id, header FROM covalues WHERE id = $1"},
+    {"insert_covalue", "INSERT INTO covalues (id, header) VALUES ($1, $2) RETURNING row_id"},
+    {"replace_header", "UPDATE covalues SET header = $2 WHERE row_id = $1"},
+    {"find_sessions",
+     "SELECT row_id, session_id, last_idx, last_signature, bytes_since_last_signature FROM sessions "
+     "WHERE covalue = $1 ORDER BY row_id"},
+    {"find_session", "SELECT row_id, last_idx FROM sessions WHERE covalue = $1 AND session_id = $2"},
+    {"insert_session",
+     "INSERT INTO sessions (covalue, session_id, last_idx, last_signature, bytes_since_last_signature) "
+     "VALUES ($1, $2, $3, $4, $5) RETURNING row_id"},
+    {"update_session",
+     "UPDATE sessions SET last_idx = $2, last_signature = $3, bytes_since_last_signature = $4 WHERE row_id = $1"},
+    {"find_transactions", "SELECT tx FROM transactions WHERE ses = $1 ORDER BY idx"},
+    {"insert_transaction", "INSERT INTO transactions (ses, idx, tx) VALUES ($1, $2, $3)"},
+    {"replace_transaction",
+     "INSERT INTO transactions (ses, idx, tx) VALUES ($1, $2, $3) ON CONFLICT (ses, idx) DO UPDATE SET tx = "
+     "EXCLUDED.tx"},
+    {"find_signatures", "SELECT idx, signature FROM signature_after WHERE ses = $1"},
+    {"insert_signature",
+     "INSERT INTO signature_after (ses, idx, signature) VALUES ($1, $2, $3) ON CONFLICT (ses, idx) DO UPDATE SET "
+     "signature = EXCLUDED.signature"},
+    {"find_deleted", "SELECT status FROM deleted_covalues WHERE covalue_id = $1"},
+    {"list_ids", "SELECT id FROM covalues WHERE id > $1 ORDER BY id LIMIT $2"},
+    // A delete keeps only the delete sessions (IDs ending in '$') and a done tombstone.
+    {"erase_transactions",
+     "DELETE FROM transactions WHERE ses IN (SELECT row_id FROM sessions WHERE covalue = $1 AND "
+     "session_id NOT LIKE '%$')"},
+    {"erase_signatures",
+     "DELETE FROM signature_after WHERE ses IN (SELECT row_id FROM sessions WHERE covalue = $1 AND "
+     "session_id NOT LIKE '%$')"},
+    {"erase_sessions", "DELETE FROM sessions WHERE covalue = $1 AND session_id NOT LIKE '%$'"},
+    {"mark_deleted",
+     "INSERT INTO deleted_covalues (covalue_id, status) VALUES ($1, 1) ON CONFLICT (covalue_id) DO UPDATE SET "
+     "status = 1"},
+};
+
+struct result_deleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using result = std::unique_ptr<PGresult, result_deleter>;
+
+class postgres_store final : public covalue_store {
+ public:
+  explicit postgres_store(const std::string& url) : conn_(PQconnectdb(url.c_str())) {
+    if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) {
+      throw std::runtime_error(std::string("cannot connect to PostgreSQL: ") +
+                               (conn_ ? PQerrorMessage(conn_.get()) : "out of memory"));
+    }
+    exec("SET client_min_messages = warning");
+    for (const char* statement : kSchema) exec(statement);
+    for (const auto& [name, sql] : kStatements) {
+      check(result(PQprepare(conn_.get(), name, sql, 0, nullptr)), PGRES_COMMAND_OK, name);
+    }
+  }
+
+  const char* kind() const override { return "postgres"; }
+
+  std::optional<stored_covalue> load(const std::string& id) override {
+    auto row = find_covalue(id);
+    if (!row) return std::nullopt;
+    stored_covalue out;
+    out.id = id;
+    out.header = std::move(row->second);
+    const std::string covalue_row = std::to_string(row->first);
+    auto sessions = run("find_sessions", {covalue_row});
+    for (int i = 0; i < PQntuples(sessions.get()); ++i) {
+      stored_session session;
+      const std::string session_row = text(sessions, i, 0);
+      session.session_id = text(sessions, i, 1);
+      session.last_signature = text(sessions, i, 3);
+      session.bytes_since_checkpoint = static_cast<std::uint32_t>(std::stoul(text(sessions, i, 4)));
+      auto txs = run("find_transactions", {session_row});
+      session.transactions.reserve(static_cast<std::size_t>(PQntuples(txs.get())));
+      for (int t = 0; t < PQntuples(txs.get()); ++t) session.transactions.push_back(text(txs, t, 0));
+      auto sigs = run("find_signatures", {session_row});
+      for (int s = 0; s < PQntuples(sigs.get()); ++s) {
+        session.checkpoints[static_cast<std::uint32_t>(std::stoul(text(sigs, s, 0)))] = text(sigs, s, 1);
+      }
+      out.sessions.push_back(std::move(session));
+    }
+    out.deleted = PQntuples(run("find_deleted", {id}).get()) > 0;
+    return out;
+  }
+
+  std::vector<load_result> load_many(const std::vector<std::string>& ids) override {
+    if (ids.size() < 2) return covalue_store::load_many(ids);
+    exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");  // one state for all of them
+    auto out = covalue_store::load_many(ids);
+    // A failed statement aborts the transaction; the loads before it stand.
+    exec("ROLLBACK");
+    return out;
+  }
+
+  std::optional<std::map<std::string, std::uint32_t>> load_known(const std::string& id) override {
+    auto row = find_covalue(id);
+    if (!row) return std::nullopt;
+    std::map<std::string, std::uint32_t> out;
+    auto sessions = run("find_sessions", {std::to_string(row->first)});
+    for (int i = 0; i < PQntuples(sessions.get()); ++i) {
+      out[text(sessions, i, 1)] = static_cast<std::uint32_t>(std::stoul(text(sessions, i, 2)));
+    }
+    return out;
+  }
+
+  std::vector<stored_known> list_known(const std::string& after, std::size_t limit) override {
+    exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    try {
+      auto ids = run("list_ids", {after, std::to_string(limit)});
+      std::vector<stored_known> out;
+      for (int i = 0; i < PQntuples(ids.get()); ++i) {
+        std::string id = text(ids, i, 0);
+        if (auto known = load_known(id)) out.push_back({std::move(id), std::move(*known)});
+      }
+      exec("COMMIT");
+      return out;
+    } catch (...) {
+      exec_quietly("ROLLBACK");
+      throw;
+    }
+  }
+
+  std::vector<std::size_t> write(const std::vector<covalue_write>& writes) override {
+    std::vector<std::size_t> incomplete;
+    exec("BEGIN");
+    try {
+      for (std::size_t wi = 0; wi < writes.size(); ++wi) {
+        const auto& w = writes[wi];
+        std::string covalue_row;
+        if (auto row = find_covalue(w.id)) {
+          covalue_row = std::to_string(row->first);
+          if (w.replace_header && !w.header.empty()) run("replace_header", {covalue_row, w.header});
+        } else if (!w.header.empty()) {
+          covalue_row = text(run("insert_covalue", {w.id, w.header}), 0, 0);
+        } else {
+          if (!w.batches.empty()) incomplete.push_back(wi);
+          continue;
+        }
+        bool complete = true;
+        for (const auto& b : w.batches) complete = append(covalue_row, b) && complete;
+        if (!complete) incomplete.push_back(wi);
+        if (w.deleted) {
+          run("erase_transactions", {covalue_row});
+          run("erase_signatures", {covalue_row});
+          run("erase_sessions", {covalue_row});
+          run("mark_deleted", {w.id});
+        }
+      }
+      exec("COMMIT");
+    } catch (...) {
+      exec_quietly("ROLLBACK");
+      throw;
+    }
+    return incomplete;
+  }
+
+  store_stats stats() override {
+    store_stats st;
+    auto count = [&](const char* table) {
+      return static_cast<std::uint64_t>(std::stoull(text(query(std::string("SELECT count(*) FROM ") + table), 0, 0)));
+    };
+    st.covalues = count("covalues");
+    st.sessions = count("sessions");
+    st.transactions = count("transactions");
+    return st;
+  }
+
+ private:
+  struct conn_deleter {
+    void operator()(PGconn* c) const { PQfinish(c); }
+  };
+
+  // Throws with the server's message unless `r` has the expected status.
+  result check(result r, ExecStatusType expected, const char* what) {
+    if (!r || PQresultStatus(r.get()) != expected) {
+      std::string message = r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_.get());
+      while (!message.empty() && message.back() == '\n') message.pop_back();
+      throw std::runtime_error(std::string("PostgreSQL (") + what + "): " + message);
+    }
+    return r;
+  }
+
+  void exec(const std::string& sql) { check(result(PQexec(conn_.get(), sql.c_str())), PGRES_COMMAND_OK, "exec"); }
+  void exec_quietly(const char* sql) { result(PQexec(conn_.get(), sql)); }
+  result query(const std::string& sql) { return check(result(PQexec(conn_.get(), sql.c_str())), PGRES_TUPLES_OK, "query"); }
+
+  // Runs a prepared statement with text parameters.
+  result run(const char* name, const std::vector<std::string>& params) {
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const auto& p : params) values.push_back(p.c_str());
+    result r(PQexecPrepared(conn_.get(), name, static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0));
+    const auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) return r;
+    return check(std::move(r), PGRES_TUPLES_OK, name);
+  }
+
+  static std::string text(const result& r, int row, int column) {
+    return std::string(PQgetvalue(r.get(), row, column), static_cast<std::size_t>(PQgetlength(r.get(), row, column)));
+  }
+
+  std::optional<std::pair<std::int64_t, std::string>> find_covalue(const std::string& id) {
+    auto r = run("find_covalue", {id});
+    if (PQntuples(r.get()) == 0) return std::nullopt;
+    return std::make_pair(std::stoll(text(r, 0, 0)), text(r, 0, 1));
+  }
+
+  // Appends one batch; false if it would leave a gap after what is stored.
+  bool append(const std::string& covalue_row, const session_batch& b) {
+    auto found = run("find_session", {covalue_row, b.session_id});
+    const bool exists = PQntuples(found.get()) > 0;
+    std::string session_row = exists ? text(found, 0, 0) : std::string();
+    const std::uint32_t stored = exists ? static_cast<std::uint32_t>(std::stoul(text(found, 0, 1))) : 0;
+    if (b.after > stored) return false;
+    const std::uint32_t skip = b.replace ? 0 : stored - b.after;
+    if (skip >= b.transactions.size()) return true;  // nothing new
+    const std::uint32_t new_count = b.after + static_cast<std::uint32_t>(b.transactions.size());
+    const std::string count = std::to_string(new_count);
+    const std::string bytes = std::to_string(b.bytes_since_checkpoint);
+    if (exists && new_count >= stored) {
+      run("update_session", {session_row, count, b.last_signature, bytes});
+    } else if (!exists) {
+      session_row = text(run("insert_session", {covalue_row, b.session_id, count, b.last_signature, bytes}), 0, 0);
+    }  // else: rows replaced inside the stored range; the session's end stays as it was
+    const char* insert = b.replace ? "replace_transaction" : "insert_transaction";
+    for (std::uint32_t i = skip; i < b.transactions.size(); ++i) {
+      run(insert, {session_row, std::to_string(b.after + i), b.transactions[i]});
+    }
+    if (b.checkpoint) run("insert_signature", {session_row, std::to_string(new_count - 1), b.last_signature});
+    return true;
+  }
+
+  std::unique_ptr<PGconn, conn_deleter> conn_;
+};
+
+}  // namespace
+
+std::unique_ptr<covalue_store> open_postgres_store(const std::string& url) {
+  return std::make_unique<postgres_store>(url);
+}
+
+}  // namespace moai::storage
