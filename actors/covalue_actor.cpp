@@ -82,6 +82,7 @@ struct covalue_actor_state {
   // for that answer.
   bool upstream_subscribed = false;
   bool upstream_answered = false;
+  bool upstream_gave_up = false;  // it did not answer in time: loads stop waiting for it
   // What the upstream said it holds (its known states, which it sends after storing,
   // and content it sent us). Until it covers ours the actor stays in memory, so what
   // we took while the link was down is still here to push once it is back.
@@ -233,18 +234,35 @@ bool is_upstream(const covalue_actor_state& st, const peer_actor& peer) {
 // Subscribes this CoValue at the upstream as a cojson client does at its server: a load
 // with what we hold. The upstream answers with what we lack (or its known state, from
 // which we push what it lacks) and sends what it gets later.
+// Until it answers, nothing is pushed to it (push_to_all): it may hold it all already.
+// Subscriptions go at low priority (guide §2.8): after a reconnection there is one per
+// CoValue in memory.
 void subscribe_upstream(self_ptr self) {
   auto& st = self->state;
   if (!st.ctx.upstream) return;
   st.upstream_subscribed = true;
   st.upstream_answered = false;
-  st.upstream_holds = known_state{st.id, false, {}};
+  st.upstream_gave_up = false;
   peer_entry& u = entry_for(self, st.ctx.upstream->peer, st.ctx.upstream->peer_id);
-  u.known = known_state{st.id, false, {}};
+  // Assumed to hold what we hold: a moai upstream answers a load with its known state
+  // first when it lacks something of ours (on_load), and that replaces this.
+  protocol::merge_into(u.known, st.cv->known());
   u.told_known = true;
   u.asked_for_header = !st.cv->has_header();
   u.said_not_found = false;
-  send_to(self, u.handle, {protocol::encode_load(st.cv->known())}, 0, action::load);
+  send_to(self, u.handle, {protocol::encode_load(st.cv->known())}, 6, action::load);
+}
+
+// A new connection to the upstream: it may be a restarted server that lost what it had
+// of us (or the link dropped what we sent), so what we believed it holds is forgotten.
+void forget_upstream_state(self_ptr self) {
+  auto& st = self->state;
+  st.upstream_holds = known_state{st.id, false, {}};
+  auto it = st.ctx.upstream ? st.peers.find(st.ctx.upstream->peer.id()) : st.peers.end();
+  if (it == st.peers.end()) return;
+  it->second.known = known_state{st.id, false, {}};
+  it->second.errored = false;
+  it->second.deps_pushed_generation = 0;
 }
 
 void ensure_upstream(self_ptr self) {
@@ -329,7 +347,9 @@ void push_to(self_ptr self, caf::actor_id peer_key, bool force_known, const std:
     return;
   }
   std::vector<std::string> deps;
-  if (p.deps_pushed_generation != st.deps_generation) {
+  // Not to the upstream: a server asks for what it lacks (cojson pushes dependencies
+  // only to peers that are not servers).
+  if (p.deps_pushed_generation != st.deps_generation && !is_upstream(st, p.handle)) {
     for (const auto& d : st.cv->dependencies()) {
       if (std::find(visited.begin(), visited.end(), d) == visited.end()) deps.push_back(d);
     }
@@ -746,8 +766,15 @@ void on_load(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, known
   peer_entry& p = entry_for(self, peer, peer_id);
   p.known = std::move(known);  // replace: the peer's word is the truth
   if (st.cv->has_header()) {
-    push_to(self, peer.id(), true, {});
-  } else if (st.ctx.upstream && !st.upstream_answered && !is_upstream(st, peer)) {
+    // The peer holds something we lack: our known state goes first, so it sends that
+    // (content alone would not say what we lack; a moai edge relies on this).
+    const bool ahead = !protocol::is_covered_by(p.known, claimable(st));
+    if (ahead) {
+      send_known(self, peer, known_for(st, p.known));
+      p.told_known = true;
+    }
+    push_to(self, peer.id(), !ahead, {});
+  } else if (st.ctx.upstream && !st.upstream_answered && !st.upstream_gave_up && !is_upstream(st, peer)) {
     // The upstream may have it: the answer waits for the upstream's.
     st.loads_waiting.push_back(peer.id());
     if (!st.upstream_wait_scheduled) {
@@ -763,10 +790,12 @@ void on_load(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, known
 void on_known(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, known_state&& known, bool correction) {
   auto& st = self->state;
   peer_entry& p = entry_for(self, peer, peer_id);
-  if (correction) {
+  if (!correction && !known.header && p.asked_for_header) p.said_not_found = true;
+  if (correction || (is_upstream(st, peer) && !st.upstream_answered)) {
+    // The upstream's answer to our subscription is its whole state: it replaces what we
+    // assumed (that it holds what we hold). Later ones are acks, merged as usual.
     p.known = std::move(known);
   } else {
-    if (!known.header && p.asked_for_header) p.said_not_found = true;
     protocol::merge_into(p.known, known);
   }
   if (st.cv->has_header()) {
@@ -842,7 +871,8 @@ void load_from_storage(self_ptr self, storage::stored_covalue&& stored) {
     for (const auto& [idx, sig] : s.checkpoints) {
       if (idx < st.cv->count(s.session_id)) checkpoints.emplace(idx, sig);
     }
-    st.cv->session(s.session_id).restore_checkpoints(std::move(checkpoints), s.bytes_since_checkpoint);
+    // A session cut at a checkpoint has nothing since it.
+    st.cv->session(s.session_id).restore_checkpoints(std::move(checkpoints), complete ? s.bytes_since_checkpoint : 0);
   }
   if (stored.deleted) st.cv->mark_deleted();
   st.durable = st.cv->known();
@@ -883,8 +913,12 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         auto& st = self->state;
         st.received++;
         const bool from_upstream = is_upstream(st, msg.peer);
+        // Pushed to us unasked (e.g. after this actor retired): we ask for its state
+        // before pushing anything back, as cojson does when a peer's state is unknown.
+        // This message is not the answer to that.
+        const bool asked_before = st.upstream_subscribed;
+        if (from_upstream && !asked_before) subscribe_upstream(self);
         if (from_upstream) {
-          st.upstream_subscribed = true;  // it knows us: it sent this
           if (const auto* k = std::get_if<protocol::known_message>(&msg.message)) {
             if (k->is_correction) st.upstream_holds = k->known;
             else protocol::merge_into(st.upstream_holds, k->known);
@@ -916,7 +950,7 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
             msg.message);
         const bool answer = std::holds_alternative<protocol::known_message>(msg.message) ||
                             std::holds_alternative<protocol::content_message>(msg.message);
-        if (from_upstream && answer && !st.upstream_answered) {
+        if (from_upstream && asked_before && answer && !st.upstream_answered) {
           st.upstream_answered = true;
           // Content answers the waiting loads once applied (header_arrived); a known
           // state (typically "not there either") answers them now.
@@ -998,7 +1032,8 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         auto& st = self->state;
         if (st.ctx.upstream && !(st.ctx.upstream->peer == link.peer)) st.peers.erase(st.ctx.upstream->peer.id());
         st.ctx.upstream = link;
-        subscribe_upstream(self);  // (re)connected: the upstream may have lost track of us
+        forget_upstream_state(self);
+        subscribe_upstream(self);
         maybe_schedule_tick(self);
       },
       [=](upstream_wait_atom) {
@@ -1008,7 +1043,7 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         if (st.loads_waiting.empty()) return;
         log::debug(actor_origin(self), "the upstream did not answer in time; loads answered with what we have",
                    {{"id", st.id}, {"waiting", st.loads_waiting.size()}});
-        st.upstream_answered = true;  // until the next (re)connection
+        st.upstream_gave_up = true;  // until the next subscription
         answer_waiting_loads(self);
         maybe_schedule_tick(self);
       },

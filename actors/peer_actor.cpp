@@ -125,6 +125,7 @@ void on_reconcile(self_ptr self, protocol::reconcile_message&& m) {
   batch.unanswered += m.values.size();
   const std::string batch_id = m.batch_id;
   for (auto& [covalue_id, hash] : m.values) {
+    const std::string asked = covalue_id;
     self->request(st.manager, std::chrono::seconds(60), known_query{covalue_id})
         .then(
             [=](known_reply& r) {
@@ -142,8 +143,12 @@ void on_reconcile(self_ptr self, protocol::reconcile_message&& m) {
               settle_reconcile(self, "");
             },
             [=](caf::error&) {
+              // Our state is unknown (e.g. a failed read): ask for everything rather
+              // than let the ack tell the client nothing was needed.
               auto it = self->state.reconciles.find(batch_id);
               if (it == self->state.reconciles.end()) return;
+              it->second.unsettled.insert(asked);
+              send_own(self, protocol::encode_load(protocol::known_state{asked, false, {}}));
               it->second.unanswered--;
               settle_reconcile(self, "");
             });

@@ -70,7 +70,7 @@ class memory_store final : public covalue_store {
           s->last_signature = b.last_signature;
           s->bytes_since_checkpoint = b.bytes_since_checkpoint;
         }
-        if (b.checkpoint) s->checkpoints[new_count - 1] = b.last_signature;
+        if (b.checkpoint || new_count < stored) s->checkpoints[new_count - 1] = b.last_signature;
       }
       if (w.deleted) {
         // As the SQLite store: only the delete sessions (IDs ending in '$') remain.

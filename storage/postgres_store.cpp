@@ -255,7 +255,10 @@ class postgres_store final : public covalue_store {
     for (std::uint32_t i = skip; i < b.transactions.size(); ++i) {
       run(insert, {session_row, std::to_string(b.after + i), b.transactions[i]});
     }
-    if (b.checkpoint) run("insert_signature", {session_row, std::to_string(new_count - 1), b.last_signature});
+    // Rows replaced inside the stored range end at a verified signature: kept as a checkpoint.
+    if (b.checkpoint || new_count < stored) {
+      run("insert_signature", {session_row, std::to_string(new_count - 1), b.last_signature});
+    }
     return true;
   }
 

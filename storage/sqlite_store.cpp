@@ -309,7 +309,9 @@ class sqlite_store final : public covalue_store {
       t.bindNoCopy(3, b.transactions[i]);
       t.exec();
     }
-    if (b.checkpoint) {
+    // Rows replaced inside the stored range end at a verified signature of their own: kept
+    // as a checkpoint, so a load that cuts the session short after them still keeps them.
+    if (b.checkpoint || new_count < stored) {
       auto& s = *insert_signature_;
       s.reset();
       s.bind(1, session_row);

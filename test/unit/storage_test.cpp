@@ -192,6 +192,7 @@ void exercise_replace(covalue_store& s) {
   BOOST_TEST(cv->header == "{\"h\":7}");
   BOOST_TEST(cv->sessions.at(0).transactions == (std::vector<std::string>{"t0", "t1", "t2", "t3"}));
   BOOST_TEST(cv->sessions.at(0).last_signature == "sig3");  // still the stored end's
+  BOOST_TEST(cv->sessions.at(0).checkpoints.at(2) == "sig2");  // the replaced rows' own end
 
   auto beyond = batch("co_zr", "", "s1", 3, {"t3", "t4"}, "sig4", true);
   beyond.batches[0].replace = true;

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadOrFail, log, newClient, rawClient, startServer, waitFor } from "../lib/harness.mjs";
+import { metric, scrape } from "../lib/prometheus.mjs";
 
 // Whether `server` holds `id`: the first answer to a raw load is content, not "not found".
 async function holds(server, id) {
@@ -71,7 +72,8 @@ export async function run(ctx) {
   // A load of something nobody has is answered (not found) once the core says so.
   const missing = "co_zMissingMissingMissingMiss";
   raw.send({ action: "load", id: missing, header: false, sessions: {} });
-  const answer = await raw.next((m) => m.id === missing, "west's answer for a CoValue nowhere", 8000);
+  // Under the 5 s the edge waits at most: the core's answer, not the edge's timer.
+  const answer = await raw.next((m) => m.id === missing, "west's answer for a CoValue nowhere", 3000);
   assert.equal(answer.action, "known");
   assert.equal(answer.header, false);
   raw.close();
@@ -91,6 +93,24 @@ export async function run(ctx) {
     timeout: 30000,
   });
   log("after the core restarted, the edges resubscribed and the edit made meanwhile arrived");
+
+  // East now has no client of the map: once the core confirmed it, the map leaves east's
+  // memory. An edit from west then reaches east through the core and brings it back;
+  // east asks the core what it holds instead of sending everything up again.
+  await waitFor(async () => metric(await scrape(east), "moai_actors", { kind: "covalue" }) === 0, {
+    what: "east's CoValues to leave memory (no clients, the core holds them)",
+    timeout: 15000,
+  });
+  const contentIntoCore = async () => metric(await scrape(core), "moai_messages_in_total", { action: "content" });
+  const before = await contentIntoCore();
+  seen.set("after", "east forgot it");
+  await waitFor(async () => metric(await scrape(east), "moai_actors", { kind: "covalue" }) > 0, {
+    what: "the edit to bring the map back into east's memory",
+  });
+  await new Promise((r) => setTimeout(r, 1000));
+  const into = (await contentIntoCore()) - before;
+  assert.ok(into <= 1, `content messages into the core for one edit: ${into} (east must not re-upload)`);
+  log(`a CoValue brought back into an edge by the core's push is not sent back up (${into} content message)`);
 
   // An edge that took content while the core was down and restarted before it came
   // back: on connecting it reconciles its storage with the core (guide §2.5), so the
