@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -211,6 +212,7 @@ int run_server(const config& cfg) {
       caf::anon_send(reconciler, *link);
     };
     handlers.on_frame = [handler_slot](std::string frame) { (*handler_slot)->on_frame(std::move(frame)); };
+    handlers.on_frame_sent = [handler_slot](std::size_t unsent) { (*handler_slot)->on_frame_sent(unsent); };
     try {
       gateway::upstream_options upstream_opts;
       upstream_opts.url = cfg.peer_moai;
@@ -220,6 +222,10 @@ int run_server(const config& cfg) {
       return 2;
     }
     auto upstream_opts = peer_opts;
+    // Not closed as a slow consumer: the link is this server's own, and closing it would
+    // stop syncing. While it is down frames are dropped (and re-announced on reconnect),
+    // so only a connected but slow upstream makes this queue grow.
+    upstream_opts.max_queued_bytes = std::numeric_limits<std::size_t>::max();
     upstream_opts.on_reconcile_ack = [reconciler = *reconciler](const std::string& batch_id) {
       caf::anon_send(reconciler, reconcile_acked{batch_id});
     };

@@ -50,6 +50,8 @@ struct upstream_connection::impl : std::enable_shared_from_this<impl> {
   net::steady_timer retry_timer{strand};
   net::steady_timer silence_timer{strand};
   std::deque<std::string> queue;
+  std::atomic<std::size_t> unsent{0};  // bytes in `queue` and posted towards it
+  std::optional<std::size_t> notify_below;
   std::chrono::milliseconds backoff{0};
   bool open = false;
   bool stopping = false;
@@ -120,15 +122,28 @@ struct upstream_connection::impl : std::enable_shared_from_this<impl> {
                     [self = shared_from_this(), attempt](beast::error_code ec, std::size_t) {
                       if (attempt != self->generation) return;
                       if (ec) return self->fail("write: " + ec.message());
+                      self->sent(self->queue.front().size());
                       self->queue.pop_front();
                       if (!self->queue.empty()) self->write(attempt);
                     });
   }
 
+  // `bytes` left the queue (written or dropped): tell whoever waits for the catch-up.
+  void sent(std::size_t bytes) {
+    const auto left = unsent.fetch_sub(bytes) - bytes;
+    if (notify_below && left <= *notify_below) {
+      notify_below.reset();
+      if (handlers.on_frame_sent) handlers.on_frame_sent(left);
+    }
+  }
+
   void fail(const std::string& reason) {
     const bool was_open = open;
     open = false;
+    std::size_t dropped = 0;
+    for (const auto& f : queue) dropped += f.size();
     queue.clear();
+    if (dropped) sent(dropped);
     ++generation;  // every pending handler of this attempt is now stale
     silence_timer.cancel();
     if (ws) {
@@ -185,8 +200,8 @@ class upstream_sync_connection final : public sync_connection {
   std::uint64_t id() const override { return 0; }  // accepted connections count from 1
   const std::string& remote_address() const override { return url_; }
   void send_frame(std::string frame) override { link_.send_frame(std::move(frame)); }
-  std::size_t unsent_bytes() const override { return 0; }
-  void notify_when_unsent_below(std::size_t) override {}
+  std::size_t unsent_bytes() const override { return link_.unsent_bytes(); }
+  void notify_when_unsent_below(std::size_t below) override { link_.notify_when_unsent_below(below); }
   void close(std::uint16_t code, std::string reason) override {
     log::warn("upstream", "the peer actor asked to close the upstream link; it stays open",
               {{"code", code}, {"reason", reason}});
@@ -203,9 +218,19 @@ std::shared_ptr<sync_connection> upstream_connection::as_sync_connection() {
   return std::make_shared<upstream_sync_connection>(*this, impl_->options.url);
 }
 
+std::size_t upstream_connection::unsent_bytes() const { return impl_->unsent.load(); }
+
+void upstream_connection::notify_when_unsent_below(std::size_t below) {
+  net::post(impl_->strand, [impl = impl_, below] {
+    impl->notify_below = below;
+    impl->sent(0);  // already there: notify at once
+  });
+}
+
 void upstream_connection::send_frame(std::string frame) {
+  impl_->unsent += frame.size();
   net::post(impl_->strand, [impl = impl_, frame = std::move(frame)]() mutable {
-    if (!impl->open) return;
+    if (!impl->open) return impl->sent(frame.size());  // dropped: re-announced on connect
     impl->queue.push_back(std::move(frame));
     if (impl->queue.size() == 1) impl->write(impl->generation);
   });

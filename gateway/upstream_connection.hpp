@@ -5,7 +5,9 @@
 // silent seconds mean a dead link (cojson clients use the same timeout).
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -25,6 +27,9 @@ struct upstream_handlers {
   std::function<void()> on_connected;               // a (re)connection is open
   std::function<void(std::string frame)> on_frame;  // one text frame
   std::function<void(const std::string& reason)> on_disconnected;
+  // What notify_when_unsent_below asked for: the queue fell to that size (or the link
+  // dropped it). Bytes still unsent.
+  std::function<void(std::size_t unsent)> on_frame_sent;
 };
 
 class upstream_connection {
@@ -40,8 +45,12 @@ class upstream_connection {
   void stop();
   // Queues one text frame; dropped while disconnected (the node re-announces on connect).
   void send_frame(std::string frame);
-  // This link as a /sync connection, for a peer actor to drive: frames as send_frame;
-  // it never reports unsent bytes (what is queued while disconnected is dropped), and
+  // Bytes queued by send_frame and not yet written (any thread).
+  std::size_t unsent_bytes() const;
+  // One on_frame_sent call once unsent_bytes() is at most `below` (at once if it is).
+  void notify_when_unsent_below(std::size_t below);
+  // This link as a /sync connection, for a peer actor to drive: frames, unsent bytes
+  // and the catch-up notice as above (what is queued while disconnected is dropped);
   // close() only logs (stop() ends the link). Valid while this object lives.
   std::shared_ptr<sync_connection> as_sync_connection();
 
