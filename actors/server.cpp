@@ -166,6 +166,18 @@ int run_server(const config& cfg) {
   // client of the upstream moai.
   std::optional<agent_node_actor> node;
   std::unique_ptr<gateway::upstream_connection> upstream;
+  // The link to PEER_MOAI: agent mode's server, or in sync mode an upstream moai.
+  auto open_upstream = [&](gateway::upstream_handlers handlers) {
+    try {
+      gateway::upstream_options options;
+      options.url = cfg.peer_moai;
+      upstream = std::make_unique<gateway::upstream_connection>(options, std::move(handlers));
+      return true;
+    } catch (const std::exception& e) {
+      log::error("server", "invalid PEER_MOAI", {{"error", e.what()}});
+      return false;
+    }
+  };
   if (identity) {
     agent_link link;
     agent_node_options node_opts;
@@ -180,14 +192,7 @@ int run_server(const config& cfg) {
       handlers.on_disconnected = [node_slot](const std::string& reason) {
         caf::anon_send(*node_slot, connection_closed{reason});
       };
-      try {
-        gateway::upstream_options upstream_opts;
-        upstream_opts.url = cfg.peer_moai;
-        upstream = std::make_unique<gateway::upstream_connection>(upstream_opts, std::move(handlers));
-      } catch (const std::exception& e) {
-        log::error("server", "invalid PEER_MOAI", {{"error", e.what()}});
-        return 2;
-      }
+      if (!open_upstream(std::move(handlers))) return 2;
       link.send_frame = [connection = upstream.get()](std::string frame) { connection->send_frame(std::move(frame)); };
     } else {
       link.manager = manager;
@@ -213,14 +218,7 @@ int run_server(const config& cfg) {
     };
     handlers.on_frame = [handler_slot](std::string frame) { (*handler_slot)->on_frame(std::move(frame)); };
     handlers.on_frame_sent = [handler_slot](std::size_t unsent) { (*handler_slot)->on_frame_sent(unsent); };
-    try {
-      gateway::upstream_options upstream_opts;
-      upstream_opts.url = cfg.peer_moai;
-      upstream = std::make_unique<gateway::upstream_connection>(upstream_opts, std::move(handlers));
-    } catch (const std::exception& e) {
-      log::error("server", "invalid PEER_MOAI", {{"error", e.what()}});
-      return 2;
-    }
+    if (!open_upstream(std::move(handlers))) return 2;
     auto upstream_opts = peer_opts;
     // Not closed as a slow consumer: the link is this server's own, and closing it would
     // stop syncing. While it is down frames are dropped (and re-announced on reconnect),

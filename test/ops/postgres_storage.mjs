@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { loadOrFail, log, newClient, startServer, waitFor } from "../interop/lib/harness.mjs";
+import { ackTrackingClient, loadOrFail, log, newClient, startServer, waitFor } from "../interop/lib/harness.mjs";
 
 export async function run(ctx) {
   const base = process.env.MOAI_TEST_POSTGRES_URL;
@@ -18,11 +18,8 @@ export async function run(ctx) {
   let server = await startServer(ctx, { dbPath, args });
   assert.match(server.logs(), /storage=postgres/);
 
-  const acked = new Map();
-  const onMessage = (msg) => {
-    if (msg.action === "known" && !msg.isCorrection) acked.set(msg.id, msg.sessions);
-  };
-  const writer = await newClient(ctx, server.url, "Writer", { onMessage });
+  const writer = await ackTrackingClient(ctx, server.url, "Writer");
+  const { acked } = writer;
   const group = writer.node.createGroup();
   group.addMember("everyone", "reader");
   const map = group.createMap();

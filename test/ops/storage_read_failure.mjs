@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadOrFail, log, newClient, rawClient, sleep, startServer, waitFor } from "../interop/lib/harness.mjs";
+import { ackTrackingClient, loadOrFail, log, newClient, rawClient, sleep, startServer, waitFor } from "../interop/lib/harness.mjs";
 import { metric, scrape } from "../interop/lib/prometheus.mjs";
 
 export async function run(ctx) {
@@ -18,11 +18,8 @@ export async function run(ctx) {
   const env = { LD_PRELOAD: shim, MOAI_FAIL_READS_FLAG: flag };
   let server = await startServer(ctx, { dbPath, env });
 
-  const acked = new Map();
-  const onMessage = (msg) => {
-    if (msg.action === "known" && !msg.isCorrection) acked.set(msg.id, msg.sessions);
-  };
-  const writer = await newClient(ctx, server.url, "Writer", { onMessage });
+  const writer = await ackTrackingClient(ctx, server.url, "Writer");
+  const { acked } = writer;
   const group = writer.node.createGroup();
   group.addMember("everyone", "reader");
   const map = group.createMap();

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { loadOrFail, log, newClient, reconnect, startServer, waitFor } from "../interop/lib/harness.mjs";
+import { ackTrackingClient, loadOrFail, log, newClient, reconnect, startServer, waitFor } from "../interop/lib/harness.mjs";
 
 const Database = createRequire(new URL("../interop/package.json", import.meta.url))("better-sqlite3");
 const DAMAGED = 5;
@@ -26,11 +26,8 @@ function storedRow(dbPath, id, session, idx) {
 export async function run(ctx) {
   const dbPath = join(ctx.workDir, "sync.db");
   let server = await startServer(ctx, { dbPath });
-  const acked = new Map();
-  const onMessage = (msg) => {
-    if (msg.action === "known" && !msg.isCorrection) acked.set(msg.id, msg.sessions);
-  };
-  const writer = await newClient(ctx, server.url, "Writer", { onMessage });
+  const writer = await ackTrackingClient(ctx, server.url, "Writer");
+  const { acked, onMessage } = writer;
   const group = writer.node.createGroup();
   group.addMember("everyone", "reader");
   const map = group.createMap();

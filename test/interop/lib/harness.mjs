@@ -173,6 +173,17 @@ export async function newClient(ctx, url, name, { onMessage } = {}) {
   return client;
 }
 
+// newClient that tracks the server's acknowledgements: `acked` maps each CoValue to the
+// sessions of the last known state (not a correction) the server sent; `onMessage`
+// does the tracking (hand it to reconnect).
+export async function ackTrackingClient(ctx, url, name) {
+  const acked = new Map();
+  const onMessage = (msg) => {
+    if (msg.action === "known" && !msg.isCorrection) acked.set(msg.id, msg.sessions);
+  };
+  return { ...(await newClient(ctx, url, name, { onMessage })), acked, onMessage };
+}
+
 // Another session of an existing account (a second device or tab).
 export async function loadedClient(ctx, url, { accountID, accountSecret }) {
   const crypto = await getCrypto();
