@@ -767,10 +767,12 @@ void on_load(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, known
   p.known = std::move(known);  // replace: the peer's word is the truth
   if (st.cv->has_header()) {
     // The peer holds something we lack: our known state goes first, so it sends that
-    // (content alone would not say what we lack; a moai edge relies on this).
+    // (content alone would not say what we lack; a moai edge relies on this). As a
+    // correction: a cojson client that remembers more of us (e.g. we lost data) merges
+    // a plain `known` away, but replaces its record with a correction and resends.
     const bool ahead = !protocol::is_covered_by(p.known, claimable(st));
     if (ahead) {
-      send_known(self, peer, known_for(st, p.known));
+      send_known(self, peer, known_for(st, p.known), true);
       p.told_known = true;
     }
     push_to(self, peer.id(), !ahead, {});

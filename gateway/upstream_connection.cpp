@@ -50,6 +50,10 @@ struct upstream_connection::impl : std::enable_shared_from_this<impl> {
   net::steady_timer retry_timer{strand};
   net::steady_timer silence_timer{strand};
   std::deque<std::string> queue;
+  // The frame being written: out of `queue`, so that fail() clearing the queue does not
+  // free what the write (which masks it in chunks) still reads.
+  std::string writing;
+  bool write_in_flight = false;
   std::atomic<std::size_t> unsent{0};  // bytes in `queue` and posted towards it
   std::optional<std::size_t> notify_below;
   std::chrono::milliseconds backoff{0};
@@ -117,15 +121,17 @@ struct upstream_connection::impl : std::enable_shared_from_this<impl> {
   }
 
   void write(std::uint64_t attempt) {
+    writing = std::move(queue.front());
+    queue.pop_front();
+    write_in_flight = true;
     ws->text(true);
-    ws->async_write(net::buffer(queue.front()),
-                    [self = shared_from_this(), attempt](beast::error_code ec, std::size_t) {
-                      if (attempt != self->generation) return;
-                      if (ec) return self->fail("write: " + ec.message());
-                      self->sent(self->queue.front().size());
-                      self->queue.pop_front();
-                      if (!self->queue.empty()) self->write(attempt);
-                    });
+    ws->async_write(net::buffer(writing), [self = shared_from_this(), attempt](beast::error_code ec, std::size_t) {
+      if (attempt != self->generation) return;  // fail() has accounted for it
+      if (ec) return self->fail("write: " + ec.message());
+      self->write_in_flight = false;
+      self->sent(self->writing.size());
+      if (!self->queue.empty()) self->write(attempt);
+    });
   }
 
   // `bytes` left the queue (written or dropped): tell whoever waits for the catch-up.
@@ -140,7 +146,8 @@ struct upstream_connection::impl : std::enable_shared_from_this<impl> {
   void fail(const std::string& reason) {
     const bool was_open = open;
     open = false;
-    std::size_t dropped = 0;
+    std::size_t dropped = write_in_flight ? writing.size() : 0;
+    write_in_flight = false;  // `writing` itself stays until the aborted write returns
     for (const auto& f : queue) dropped += f.size();
     queue.clear();
     if (dropped) sent(dropped);
@@ -232,7 +239,7 @@ void upstream_connection::send_frame(std::string frame) {
   net::post(impl_->strand, [impl = impl_, frame = std::move(frame)]() mutable {
     if (!impl->open) return impl->sent(frame.size());  // dropped: re-announced on connect
     impl->queue.push_back(std::move(frame));
-    if (impl->queue.size() == 1) impl->write(impl->generation);
+    if (!impl->write_in_flight) impl->write(impl->generation);
   });
 }
 

@@ -2,9 +2,12 @@
 // file: the same tables as cojson's SQLite schema (snake_case), the same semantics as
 // the SQLite store (one transaction per write batch, trimming, gaps refused, damaged
 // rows replaced on request, tombstones). libpq with prepared statements; one connection,
-// used by the storage writer's thread only.
+// used by the storage writer's thread only, reset when it breaks (the failed call throws
+// and the storage writer's retries carry on over the new one). An advisory lock keeps a
+// second moai off the same tables.
 #include <libpq-fe.h>
 
+#include <charconv>
 #include <memory>
 #include <stdexcept>
 
@@ -14,7 +17,8 @@ namespace moai::storage {
 namespace {
 
 const char* const kSchema[] = {
-    "CREATE TABLE IF NOT EXISTS covalues (row_id BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, "
+    // Byte order, as SQLite compares (reconcile pages through IDs in this order).
+    "CREATE TABLE IF NOT EXISTS covalues (row_id BIGSERIAL PRIMARY KEY, id TEXT COLLATE \"C\" NOT NULL UNIQUE, "
     "header TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS sessions (row_id BIGSERIAL PRIMARY KEY, covalue BIGINT NOT NULL, "
     "session_id TEXT NOT NULL, last_idx BIGINT NOT NULL, last_signature TEXT NOT NULL, "
@@ -69,18 +73,34 @@ struct result_deleter {
 };
 using result = std::unique_ptr<PGresult, result_deleter>;
 
+// A stored count or row number; anything else is a damaged database.
+std::int64_t parse_integer(const char* text, std::size_t size) {
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text, text + size, value);
+  if (ec != std::errc() || end != text + size || value < 0) {
+    throw std::runtime_error("PostgreSQL: not a row number or count: " + std::string(text, size));
+  }
+  return value;
+}
+
+std::uint32_t parse_count(const std::string& text) {
+  const auto value = parse_integer(text.data(), text.size());
+  if (value > 0xffffffffLL) throw std::runtime_error("PostgreSQL: count out of range: " + text);
+  return static_cast<std::uint32_t>(value);
+}
+
 class postgres_store final : public covalue_store {
  public:
-  explicit postgres_store(const std::string& url) : conn_(PQconnectdb(url.c_str())) {
+  explicit postgres_store(const std::string& url) {
+    // Defaults first: what the URL says overrides them.
+    const char* keys[] = {"connect_timeout", "keepalives", "application_name", "dbname", nullptr};
+    const char* values[] = {"10", "1", "moai", url.c_str(), nullptr};
+    conn_.reset(PQconnectdbParams(keys, values, 1));
     if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) {
       throw std::runtime_error(std::string("cannot connect to PostgreSQL: ") +
                                (conn_ ? PQerrorMessage(conn_.get()) : "out of memory"));
     }
-    exec("SET client_min_messages = warning");
-    for (const char* statement : kSchema) exec(statement);
-    for (const auto& [name, sql] : kStatements) {
-      check(result(PQprepare(conn_.get(), name, sql, 0, nullptr)), PGRES_COMMAND_OK, name);
-    }
+    prepare_session();
   }
 
   const char* kind() const override { return "postgres"; }
@@ -98,13 +118,13 @@ class postgres_store final : public covalue_store {
       const std::string session_row = text(sessions, i, 0);
       session.session_id = text(sessions, i, 1);
       session.last_signature = text(sessions, i, 3);
-      session.bytes_since_checkpoint = static_cast<std::uint32_t>(std::stoul(text(sessions, i, 4)));
+      session.bytes_since_checkpoint = parse_count(text(sessions, i, 4));
       auto txs = run("find_transactions", {session_row});
       session.transactions.reserve(static_cast<std::size_t>(PQntuples(txs.get())));
       for (int t = 0; t < PQntuples(txs.get()); ++t) session.transactions.push_back(text(txs, t, 0));
       auto sigs = run("find_signatures", {session_row});
       for (int s = 0; s < PQntuples(sigs.get()); ++s) {
-        session.checkpoints[static_cast<std::uint32_t>(std::stoul(text(sigs, s, 0)))] = text(sigs, s, 1);
+        session.checkpoints[parse_count(text(sigs, s, 0))] = text(sigs, s, 1);
       }
       out.sessions.push_back(std::move(session));
     }
@@ -114,10 +134,17 @@ class postgres_store final : public covalue_store {
 
   std::vector<load_result> load_many(const std::vector<std::string>& ids) override {
     if (ids.size() < 2) return covalue_store::load_many(ids);
-    exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");  // one state for all of them
-    auto out = covalue_store::load_many(ids);
-    // A failed statement aborts the transaction; the loads before it stand.
-    exec("ROLLBACK");
+    begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");  // one state for all of them
+    std::vector<load_result> out;
+    try {
+      out = covalue_store::load_many(ids);
+    } catch (...) {
+      exec_quietly("ROLLBACK");
+      throw;
+    }
+    // A failed statement aborts the transaction; the loads before it stand (the rest
+    // carry their errors and are retried).
+    exec_quietly("ROLLBACK");
     return out;
   }
 
@@ -127,13 +154,13 @@ class postgres_store final : public covalue_store {
     std::map<std::string, std::uint32_t> out;
     auto sessions = run("find_sessions", {std::to_string(row->first)});
     for (int i = 0; i < PQntuples(sessions.get()); ++i) {
-      out[text(sessions, i, 1)] = static_cast<std::uint32_t>(std::stoul(text(sessions, i, 2)));
+      out[text(sessions, i, 1)] = parse_count(text(sessions, i, 2));
     }
     return out;
   }
 
   std::vector<stored_known> list_known(const std::string& after, std::size_t limit) override {
-    exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     try {
       auto ids = run("list_ids", {after, std::to_string(limit)});
       std::vector<stored_known> out;
@@ -151,7 +178,7 @@ class postgres_store final : public covalue_store {
 
   std::vector<std::size_t> write(const std::vector<covalue_write>& writes) override {
     std::vector<std::size_t> incomplete;
-    exec("BEGIN");
+    begin("BEGIN");
     try {
       for (std::size_t wi = 0; wi < writes.size(); ++wi) {
         const auto& w = writes[wi];
@@ -186,7 +213,8 @@ class postgres_store final : public covalue_store {
   store_stats stats() override {
     store_stats st;
     auto count = [&](const char* table) {
-      return static_cast<std::uint64_t>(std::stoull(text(query(std::string("SELECT count(*) FROM ") + table), 0, 0)));
+      const auto n = text(query(std::string("SELECT count(*) FROM ") + table), 0, 0);
+      return static_cast<std::uint64_t>(parse_integer(n.data(), n.size()));
     };
     st.covalues = count("covalues");
     st.sessions = count("sessions");
@@ -199,14 +227,49 @@ class postgres_store final : public covalue_store {
     void operator()(PGconn* c) const { PQfinish(c); }
   };
 
+  // Schema, session settings, prepared statements and the lock: on a new connection,
+  // and again after a reset (prepared statements live in the session).
+  void prepare_session() {
+    exec("SET client_min_messages = warning");
+    for (const char* statement : kSchema) exec(statement);
+    for (const auto& [name, sql] : kStatements) {
+      check(result(PQprepare(conn_.get(), name, sql, 0, nullptr)), PGRES_COMMAND_OK, name);
+    }
+    // One moai per set of tables (per schema): a second one would race this one's writes.
+    auto locked = query("SELECT pg_try_advisory_lock(hashtext('moai:' || current_schema()))");
+    if (text(locked, 0, 0) != "t") {
+      throw std::runtime_error("PostgreSQL: another moai is using these tables (advisory lock held)");
+    }
+  }
+
+  // A broken connection is reset (and set up again) before the error is thrown, so the
+  // caller's retry runs on a working one.
+  void recover() {
+    if (PQstatus(conn_.get()) != CONNECTION_BAD) return;
+    PQreset(conn_.get());
+    if (PQstatus(conn_.get()) != CONNECTION_OK) return;  // next failure tries again
+    try {
+      prepare_session();
+    } catch (const std::exception&) {
+      // Left for the next failure to reset again.
+    }
+  }
+
   // Throws with the server's message unless `r` has the expected status.
   result check(result r, ExecStatusType expected, const char* what) {
     if (!r || PQresultStatus(r.get()) != expected) {
       std::string message = r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_.get());
       while (!message.empty() && message.back() == '\n') message.pop_back();
+      recover();
       throw std::runtime_error(std::string("PostgreSQL (") + what + "): " + message);
     }
     return r;
+  }
+
+  // Starts a transaction; one left open by an earlier failure is rolled back first.
+  void begin(const char* sql) {
+    if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) exec_quietly("ROLLBACK");
+    exec(sql);
   }
 
   void exec(const std::string& sql) { check(result(PQexec(conn_.get(), sql.c_str())), PGRES_COMMAND_OK, "exec"); }
@@ -231,7 +294,8 @@ class postgres_store final : public covalue_store {
   std::optional<std::pair<std::int64_t, std::string>> find_covalue(const std::string& id) {
     auto r = run("find_covalue", {id});
     if (PQntuples(r.get()) == 0) return std::nullopt;
-    return std::make_pair(std::stoll(text(r, 0, 0)), text(r, 0, 1));
+    const auto row = text(r, 0, 0);
+    return std::make_pair(parse_integer(row.data(), row.size()), text(r, 0, 1));
   }
 
   // Appends one batch; false if it would leave a gap after what is stored.
@@ -239,7 +303,7 @@ class postgres_store final : public covalue_store {
     auto found = run("find_session", {covalue_row, b.session_id});
     const bool exists = PQntuples(found.get()) > 0;
     std::string session_row = exists ? text(found, 0, 0) : std::string();
-    const std::uint32_t stored = exists ? static_cast<std::uint32_t>(std::stoul(text(found, 0, 1))) : 0;
+    const std::uint32_t stored = exists ? parse_count(text(found, 0, 1)) : 0;
     if (b.after > stored) return false;
     const std::uint32_t skip = b.replace ? 0 : stored - b.after;
     if (skip >= b.transactions.size()) return true;  // nothing new
