@@ -813,10 +813,15 @@ void on_known(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, know
   }
 }
 
-bool idle(const covalue_actor_state& st) {
+// `until_upstream_has_it`: also wait until the upstream confirmed what we hold (the fast
+// way it gets what we took while the link was down). Eviction under memory pressure
+// does not wait for that: the storage reconcile on the next connection brings it up.
+bool idle(const covalue_actor_state& st, bool until_upstream_has_it = true) {
   // The upstream's entry does not count: it stays subscribed and sends what changes.
   const std::size_t upstream_entries = st.ctx.upstream && st.peers.count(st.ctx.upstream->peer.id()) ? 1 : 0;
-  if (st.upstream_subscribed && !protocol::is_covered_by(st.cv->known(), st.upstream_holds)) return false;
+  if (until_upstream_has_it && st.upstream_subscribed && !protocol::is_covered_by(st.cv->known(), st.upstream_holds)) {
+    return false;
+  }
   return st.peers.size() == upstream_entries && st.pending.empty() && st.staged.empty() && st.awaiting.empty() &&
          st.writes_in_flight == 0 && st.header_waiters.empty() && st.held_replies.empty() && !st.persist_scheduled;
 }
@@ -1052,7 +1057,7 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
       [=](evict_atom) {
         note_message(self, *self->state.probe);
         auto& st = self->state;
-        if (st.retire_requested || !idle(st)) return;
+        if (st.retire_requested || !idle(st, false)) return;
         st.retire_requested = true;
         self->send(st.ctx.manager, retire_request{st.id, st.received});
       },

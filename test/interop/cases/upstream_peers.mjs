@@ -33,6 +33,11 @@ export async function run(ctx) {
     });
   const east = await edge("east");
   const west = await edge("west");
+  // An edge that keeps few CoValues in memory (and never retires them for idleness).
+  const north = await startServer(ctx, {
+    dbPath: join(ctx.workDir, "north.db"),
+    args: ["--peer-moai", core.url, "--max-covalues-in-memory", "16", "--covalue-idle-ms", "600000"],
+  });
 
   const alice = await newClient(ctx, east.url, "Alice");
   const group = alice.node.createGroup();
@@ -123,6 +128,19 @@ export async function run(ctx) {
   await daveMap.core.waitForSync();
   dave.node.gracefulShutdown();
   await east.stop();
+  // North takes 40 maps meanwhile; under its memory limit it lets them go although the
+  // core has not confirmed them: the reconcile brings them up later.
+  const erin = await newClient(ctx, north.url, "Erin");
+  const erinGroup = erin.node.createGroup();
+  erinGroup.addMember("everyone", "reader");
+  const erinMaps = [];
+  for (let i = 0; i < 40; i++) erinMaps.push(erinGroup.createMap({ i }));
+  await Promise.all(erinMaps.map((m) => m.core.waitForSync()));
+  erin.node.gracefulShutdown();
+  await waitFor(async () => metric(await scrape(north), "moai_actors", { kind: "covalue" }) <= 16, {
+    what: "north to evict unconfirmed CoValues under its memory limit",
+    timeout: 15000,
+  });
   core = await startServer(ctx, { dbPath: coreDb, port: core.port });
   const eastAgain = await edge("east");
   await waitFor(() => holds(core, daveMap.id), { what: "east's reconcile to bring Dave's map to the core", timeout: 20000 });
@@ -130,4 +148,9 @@ export async function run(ctx) {
   const daveOnWest = await loadOrFail(bob.node, daveMap.id, "Dave's map, loaded by Bob (west)");
   assert.equal(daveOnWest.get("from"), "dave, while the core was down");
   log("an edge restarted while the core was down reconciled its storage with the core once it was back");
+  for (const m of [erinMaps[0], erinMaps[39]]) {
+    await waitFor(() => holds(core, m.id), { what: "north's reconcile to bring an evicted map to the core", timeout: 20000 });
+    assert.equal((await loadOrFail(bob.node, m.id, "one of Erin's maps (north), from west")).get("i"), erinMaps.indexOf(m));
+  }
+  log("an edge under its memory limit let unconfirmed CoValues go; its reconcile brought them to the core");
 }
