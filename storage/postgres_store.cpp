@@ -28,6 +28,50 @@ const char* const kSchema[] = {
     "CREATE TABLE IF NOT EXISTS signature_after (ses BIGINT NOT NULL, idx BIGINT NOT NULL, "
     "signature TEXT NOT NULL, PRIMARY KEY (ses, idx))",
     "CREATE TABLE IF NOT EXISTS deleted_covalues (covalue_id TEXT PRIMARY KEY, status INTEGER NOT NULL DEFAULT 0)",
+    // One session batch in one round trip (a network hop per row would make a remote
+    // database the bottleneck): the SQLite store's append, server-side. False when the
+    // batch would leave a gap after what is stored.
+    R"sql(CREATE OR REPLACE FUNCTION moai_append(p_covalue BIGINT, p_session TEXT, p_after BIGINT, p_txs TEXT[],
+    p_signature TEXT, p_checkpoint BOOLEAN, p_bytes BIGINT, p_replace BOOLEAN) RETURNS BOOLEAN
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_row BIGINT;
+  v_stored BIGINT := 0;
+  v_n BIGINT := coalesce(array_length(p_txs, 1), 0);
+  v_skip BIGINT;
+  v_new BIGINT;
+  v_exists BOOLEAN;
+BEGIN
+  SELECT row_id, last_idx INTO v_row, v_stored FROM sessions WHERE covalue = p_covalue AND session_id = p_session;
+  v_exists := FOUND;
+  IF NOT v_exists THEN v_stored := 0; END IF;
+  IF p_after > v_stored THEN RETURN FALSE; END IF;
+  v_skip := CASE WHEN p_replace THEN 0 ELSE v_stored - p_after END;
+  IF v_skip >= v_n THEN RETURN TRUE; END IF;  -- nothing new
+  v_new := p_after + v_n;
+  IF v_exists AND v_new >= v_stored THEN
+    UPDATE sessions SET last_idx = v_new, last_signature = p_signature, bytes_since_last_signature = p_bytes
+      WHERE row_id = v_row;
+  ELSIF NOT v_exists THEN
+    INSERT INTO sessions (covalue, session_id, last_idx, last_signature, bytes_since_last_signature)
+      VALUES (p_covalue, p_session, v_new, p_signature, p_bytes) RETURNING row_id INTO v_row;
+  END IF;  -- else: rows replaced inside the stored range; the session's end stays as it was
+  IF p_replace THEN
+    INSERT INTO transactions (ses, idx, tx)
+      SELECT v_row, p_after + u.i - 1, u.t FROM unnest(p_txs) WITH ORDINALITY AS u(t, i) WHERE u.i > v_skip
+      ON CONFLICT (ses, idx) DO UPDATE SET tx = EXCLUDED.tx;
+  ELSE
+    INSERT INTO transactions (ses, idx, tx)
+      SELECT v_row, p_after + u.i - 1, u.t FROM unnest(p_txs) WITH ORDINALITY AS u(t, i) WHERE u.i > v_skip;
+  END IF;
+  -- Rows replaced inside the stored range end at a verified signature: kept as a checkpoint.
+  IF p_checkpoint OR v_new < v_stored THEN
+    INSERT INTO signature_after (ses, idx, signature) VALUES (v_row, v_new - 1, p_signature)
+      ON CONFLICT (ses, idx) DO UPDATE SET signature = EXCLUDED.signature;
+  END IF;
+  RETURN TRUE;
+END
+$$)sql",
 };
 
 // Statement name → SQL, prepared once per connection.
@@ -38,21 +82,9 @@ const std::pair<const char*, const char*> kStatements[] = {
     {"find_sessions",
      "SELECT row_id, session_id, last_idx, last_signature, bytes_since_last_signature FROM sessions "
      "WHERE covalue = $1 ORDER BY row_id"},
-    {"find_session", "SELECT row_id, last_idx FROM sessions WHERE covalue = $1 AND session_id = $2"},
-    {"insert_session",
-     "INSERT INTO sessions (covalue, session_id, last_idx, last_signature, bytes_since_last_signature) "
-     "VALUES ($1, $2, $3, $4, $5) RETURNING row_id"},
-    {"update_session",
-     "UPDATE sessions SET last_idx = $2, last_signature = $3, bytes_since_last_signature = $4 WHERE row_id = $1"},
+    {"append", "SELECT moai_append($1, $2, $3, $4::text[], $5, $6, $7, $8)"},
     {"find_transactions", "SELECT tx FROM transactions WHERE ses = $1 ORDER BY idx"},
-    {"insert_transaction", "INSERT INTO transactions (ses, idx, tx) VALUES ($1, $2, $3)"},
-    {"replace_transaction",
-     "INSERT INTO transactions (ses, idx, tx) VALUES ($1, $2, $3) ON CONFLICT (ses, idx) DO UPDATE SET tx = "
-     "EXCLUDED.tx"},
     {"find_signatures", "SELECT idx, signature FROM signature_after WHERE ses = $1"},
-    {"insert_signature",
-     "INSERT INTO signature_after (ses, idx, signature) VALUES ($1, $2, $3) ON CONFLICT (ses, idx) DO UPDATE SET "
-     "signature = EXCLUDED.signature"},
     {"find_deleted", "SELECT status FROM deleted_covalues WHERE covalue_id = $1"},
     {"list_ids", "SELECT id FROM covalues WHERE id > $1 ORDER BY id LIMIT $2"},
     // A delete keeps only the delete sessions (IDs ending in '$') and a done tombstone.
@@ -298,32 +330,33 @@ class postgres_store final : public covalue_store {
     return std::make_pair(parse_integer(row.data(), row.size()), text(r, 0, 1));
   }
 
-  // Appends one batch; false if it would leave a gap after what is stored.
+  // Appends one batch (moai_append); false if it would leave a gap after what is stored.
   bool append(const std::string& covalue_row, const session_batch& b) {
-    auto found = run("find_session", {covalue_row, b.session_id});
-    const bool exists = PQntuples(found.get()) > 0;
-    std::string session_row = exists ? text(found, 0, 0) : std::string();
-    const std::uint32_t stored = exists ? parse_count(text(found, 0, 1)) : 0;
-    if (b.after > stored) return false;
-    const std::uint32_t skip = b.replace ? 0 : stored - b.after;
-    if (skip >= b.transactions.size()) return true;  // nothing new
-    const std::uint32_t new_count = b.after + static_cast<std::uint32_t>(b.transactions.size());
-    const std::string count = std::to_string(new_count);
-    const std::string bytes = std::to_string(b.bytes_since_checkpoint);
-    if (exists && new_count >= stored) {
-      run("update_session", {session_row, count, b.last_signature, bytes});
-    } else if (!exists) {
-      session_row = text(run("insert_session", {covalue_row, b.session_id, count, b.last_signature, bytes}), 0, 0);
-    }  // else: rows replaced inside the stored range; the session's end stays as it was
-    const char* insert = b.replace ? "replace_transaction" : "insert_transaction";
-    for (std::uint32_t i = skip; i < b.transactions.size(); ++i) {
-      run(insert, {session_row, std::to_string(b.after + i), b.transactions[i]});
+    auto r = run("append", {covalue_row, b.session_id, std::to_string(b.after), array_literal(b.transactions),
+                            b.last_signature, b.checkpoint ? "true" : "false",
+                            std::to_string(b.bytes_since_checkpoint), b.replace ? "true" : "false"});
+    return text(r, 0, 0) == "t";
+  }
+
+  // A text[] parameter in PostgreSQL's array syntax: every element quoted, with `"` and
+  // `\` escaped.
+  static std::string array_literal(const std::vector<std::string>& items) {
+    std::size_t size = 2;
+    for (const auto& item : items) size += item.size() + 3;
+    std::string out;
+    out.reserve(size + size / 8);
+    out.push_back('{');
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i) out.push_back(',');
+      out.push_back('"');
+      for (char c : items[i]) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+      }
+      out.push_back('"');
     }
-    // Rows replaced inside the stored range end at a verified signature: kept as a checkpoint.
-    if (b.checkpoint || new_count < stored) {
-      run("insert_signature", {session_row, std::to_string(new_count - 1), b.last_signature});
-    }
-    return true;
+    out.push_back('}');
+    return out;
   }
 
   std::unique_ptr<PGconn, conn_deleter> conn_;
