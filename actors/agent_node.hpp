@@ -78,11 +78,8 @@ struct write_result {
   std::string id;  // the CoValue written or created
 };
 
-// Agent mode: the upstream connection came (back) up; the node re-announces what it holds.
-struct upstream_connected {};
-
 using agent_node_actor = peer_actor::extend<
-    caf::reacts_to<upstream_connected>, caf::reacts_to<tick_atom>, caf::replies_to<read_request>::with<read_result>,
+    caf::reacts_to<tick_atom>, caf::replies_to<read_request>::with<read_result>,
     caf::replies_to<update_map_request>::with<write_result>, caf::replies_to<append_list_request>::with<write_result>,
     caf::replies_to<create_request>::with<write_result>>;
 
@@ -109,4 +106,3 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::update_map_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::append_list_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::create_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::write_result)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::upstream_connected)

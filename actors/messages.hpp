@@ -42,9 +42,13 @@ struct outgoing_messages {
 
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 
+// A link to an upstream server came (back) up. Sent to the actor that reads the link,
+// after the frames of the old connection, so it marks where the new one begins.
+struct upstream_connected {};
+
 using peer_actor = caf::typed_actor<caf::reacts_to<incoming_frame>, caf::reacts_to<frame_sent>,
                                     caf::reacts_to<connection_closed>, caf::reacts_to<outgoing_messages>,
-                                    caf::reacts_to<flush_atom>>;
+                                    caf::reacts_to<flush_atom>, caf::reacts_to<upstream_connected>>;
 
 // ---- CoValue actors and the sync manager that routes to them ----------------
 
@@ -190,6 +194,7 @@ using storage_actor = caf::typed_actor<caf::replies_to<load_request>::with<load_
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::incoming_frame)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::frame_sent)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::connection_closed)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::upstream_connected)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::outgoing_messages)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::from_peer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::availability_query)

@@ -225,6 +225,10 @@ peer_actor::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::
         self->state.flush_scheduled = false;
         flush(self);
       },
+      [=](upstream_connected) {
+        note_message(self, *self->state.probe);
+        if (self->state.options.on_upstream_connected) self->state.options.on_upstream_connected();
+      },
       [=](connection_closed& c) {
         note_message(self, *self->state.probe);
         log::info(actor_origin(self), "disconnected", {{"peer", self->state.id}, {"reason", c.reason}});

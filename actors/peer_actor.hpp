@@ -23,6 +23,9 @@ struct peer_options {
   std::size_t max_queued_bytes = 64ull << 20;
   // The upstream link: its `reconcile-ack`s go here (clients' are ignored, §2.5).
   std::function<void(const std::string& batch_id)> on_reconcile_ack;
+  // The upstream link (re)connected; called after everything read from the old
+  // connection was passed on.
+  std::function<void()> on_upstream_connected;
 };
 
 struct peer_handles {

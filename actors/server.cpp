@@ -211,11 +211,9 @@ int run_server(const config& cfg) {
     auto link = std::make_shared<upstream_link>();
     reconciler = spawn_upstream_reconciler(system, storage, metrics.get());
     gateway::upstream_handlers handlers;
-    // Every (re)connection: CoValues in memory subscribe again, storage is reconciled.
-    handlers.on_connected = [manager, reconciler = *reconciler, link] {
-      caf::anon_send(manager, *link);
-      caf::anon_send(reconciler, *link);
-    };
+    // Every (re)connection, once the peer actor has passed on what the old connection
+    // brought: CoValues in memory subscribe again, storage is reconciled.
+    handlers.on_connected = [link] { caf::anon_send(link->peer, upstream_connected{}); };
     handlers.on_frame = [handler_slot](std::string frame) { (*handler_slot)->on_frame(std::move(frame)); };
     handlers.on_frame_sent = [handler_slot](std::size_t unsent) { (*handler_slot)->on_frame_sent(unsent); };
     if (!open_upstream(std::move(handlers))) return 2;
@@ -226,6 +224,10 @@ int run_server(const config& cfg) {
     upstream_opts.max_queued_bytes = std::numeric_limits<std::size_t>::max();
     upstream_opts.on_reconcile_ack = [reconciler = *reconciler](const std::string& batch_id) {
       caf::anon_send(reconciler, reconcile_acked{batch_id});
+    };
+    upstream_opts.on_upstream_connected = [manager, reconciler = *reconciler, link] {
+      caf::anon_send(manager, *link);
+      caf::anon_send(reconciler, *link);
     };
     auto peer = spawn_peer(system, upstream->as_sync_connection(), manager, metrics.get(), upstream_opts);
     *handler_slot = upstream_peer = peer.handler;
