@@ -12,6 +12,7 @@ namespace {
 
 constexpr std::size_t kBatchSize = 100;  // cojson's batch size
 constexpr std::chrono::seconds kAckTimeout{60};
+constexpr std::chrono::seconds kListRetry{5};
 
 struct reconciler_state {
   storage_actor storage;
@@ -56,8 +57,9 @@ void send_next_batch(self_ptr self) {
             self->delayed_send(self, kAckTimeout, reconcile_overdue{batch.batch_id});
           },
           [=](caf::error& err) {
-            log::warn(actor_origin(self), "cannot list stored CoValues; reconciling stops until the next connection",
-                      {{"error", self->system().render(err)}});
+            log::warn(actor_origin(self), "cannot list stored CoValues; trying again",
+                      {{"error", self->system().render(err)}, {"retry_s", static_cast<long long>(kListRetry.count())}});
+            self->delayed_send(self, kListRetry, reconcile_retry{generation});
           });
 }
 
@@ -86,6 +88,10 @@ upstream_reconciler_actor spawn_upstream_reconciler(caf::actor_system& system, s
           if (ack.batch_id != self->state.waiting) return;
           self->state.waiting.clear();
           send_next_batch(self);
+        },
+        [=](reconcile_retry& retry) {
+          note_message(self, *self->state.probe);
+          if (retry.generation == self->state.generation) send_next_batch(self);
         },
         [=](reconcile_overdue& overdue) {
           note_message(self, *self->state.probe);

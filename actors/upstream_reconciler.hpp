@@ -18,8 +18,13 @@ struct reconcile_overdue {
   std::string batch_id;
 };
 
+// Storage could not list a page: try it again (for the connection of that generation).
+struct reconcile_retry {
+  std::uint64_t generation = 0;
+};
+
 using upstream_reconciler_actor = caf::typed_actor<caf::reacts_to<upstream_link>, caf::reacts_to<reconcile_acked>,
-                                                   caf::reacts_to<reconcile_overdue>>;
+                                                   caf::reacts_to<reconcile_overdue>, caf::reacts_to<reconcile_retry>>;
 
 upstream_reconciler_actor spawn_upstream_reconciler(caf::actor_system& system, storage_actor storage,
                                                     sync_metrics* metrics);
@@ -28,3 +33,4 @@ upstream_reconciler_actor spawn_upstream_reconciler(caf::actor_system& system, s
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::reconcile_acked)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::reconcile_overdue)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::reconcile_retry)

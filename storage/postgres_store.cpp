@@ -8,8 +8,10 @@
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <chrono>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 
 #include "storage/covalue_store.hpp"
 
@@ -124,15 +126,18 @@ std::uint32_t parse_count(const std::string& text) {
 class postgres_store final : public covalue_store {
  public:
   explicit postgres_store(const std::string& url) {
-    // Defaults first: what the URL says overrides them.
-    const char* keys[] = {"connect_timeout", "keepalives", "application_name", "dbname", nullptr};
-    const char* values[] = {"10", "1", "moai", url.c_str(), nullptr};
+    // Defaults first: what the URL says overrides them. A dead host is noticed within
+    // about 30 s rather than the kernel's two hours.
+    const char* keys[] = {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+                          "keepalives_count", "tcp_user_timeout", "application_name", "dbname", nullptr};
+    const char* values[] = {"10", "1", "10", "5", "3", "30000", "moai", url.c_str(), nullptr};
     conn_.reset(PQconnectdbParams(keys, values, 1));
     if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) {
       throw std::runtime_error(std::string("cannot connect to PostgreSQL: ") +
                                (conn_ ? PQerrorMessage(conn_.get()) : "out of memory"));
     }
     prepare_session();
+    ready_ = true;
   }
 
   const char* kind() const override { return "postgres"; }
@@ -171,12 +176,12 @@ class postgres_store final : public covalue_store {
     try {
       out = covalue_store::load_many(ids);
     } catch (...) {
-      exec_quietly("ROLLBACK");
+      rollback();
       throw;
     }
     // A failed statement aborts the transaction; the loads before it stand (the rest
     // carry their errors and are retried).
-    exec_quietly("ROLLBACK");
+    rollback();
     return out;
   }
 
@@ -203,7 +208,7 @@ class postgres_store final : public covalue_store {
       exec("COMMIT");
       return out;
     } catch (...) {
-      exec_quietly("ROLLBACK");
+      rollback();
       throw;
     }
   }
@@ -236,7 +241,7 @@ class postgres_store final : public covalue_store {
       }
       exec("COMMIT");
     } catch (...) {
-      exec_quietly("ROLLBACK");
+      rollback();
       throw;
     }
     return incomplete;
@@ -259,32 +264,44 @@ class postgres_store final : public covalue_store {
     void operator()(PGconn* c) const { PQfinish(c); }
   };
 
-  // Schema, session settings, prepared statements and the lock: on a new connection,
-  // and again after a reset (prepared statements live in the session).
+  // The lock, then schema, session settings and prepared statements: on a new
+  // connection, and again after a reset (all of them live in the session).
   void prepare_session() {
+    // One moai per set of tables (per schema): a second one would race this one's writes
+    // (and replace its function). A moai that just stopped may hold it a moment longer.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (text(query("SELECT pg_try_advisory_lock(hashtext('moai:' || current_schema()))"), 0, 0) != "t") {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        throw std::runtime_error("PostgreSQL: another moai is using these tables (advisory lock held)");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     exec("SET client_min_messages = warning");
     for (const char* statement : kSchema) exec(statement);
     for (const auto& [name, sql] : kStatements) {
       check(result(PQprepare(conn_.get(), name, sql, 0, nullptr)), PGRES_COMMAND_OK, name);
     }
-    // One moai per set of tables (per schema): a second one would race this one's writes.
-    auto locked = query("SELECT pg_try_advisory_lock(hashtext('moai:' || current_schema()))");
-    if (text(locked, 0, 0) != "t") {
-      throw std::runtime_error("PostgreSQL: another moai is using these tables (advisory lock held)");
-    }
   }
 
-  // A broken connection is reset (and set up again) before the error is thrown, so the
-  // caller's retry runs on a working one.
+  // A broken connection, or one whose setup failed, is reset and set up again before
+  // the error is thrown, so the caller's retry runs on a working one. Until the setup
+  // succeeds (lock included) every call fails and tries again.
   void recover() {
-    if (PQstatus(conn_.get()) != CONNECTION_BAD) return;
-    PQreset(conn_.get());
-    if (PQstatus(conn_.get()) != CONNECTION_OK) return;  // next failure tries again
-    try {
-      prepare_session();
-    } catch (const std::exception&) {
-      // Left for the next failure to reset again.
+    if (recovering_ || (ready_ && PQstatus(conn_.get()) != CONNECTION_BAD)) return;
+    recovering_ = true;
+    ready_ = false;
+    if (PQstatus(conn_.get()) == CONNECTION_BAD || PQtransactionStatus(conn_.get()) == PQTRANS_UNKNOWN) {
+      PQreset(conn_.get());
     }
+    if (PQstatus(conn_.get()) == CONNECTION_OK) {
+      try {
+        prepare_session();
+        ready_ = true;
+      } catch (const std::exception&) {
+        PQreset(conn_.get());  // drop whatever half of the setup took (the next call retries)
+      }
+    }
+    recovering_ = false;
   }
 
   // Throws with the server's message unless `r` has the expected status.
@@ -300,8 +317,13 @@ class postgres_store final : public covalue_store {
 
   // Starts a transaction; one left open by an earlier failure is rolled back first.
   void begin(const char* sql) {
-    if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) exec_quietly("ROLLBACK");
+    if (!ready_) recover();
+    rollback();
     exec(sql);
+  }
+
+  void rollback() {
+    if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) exec_quietly("ROLLBACK");
   }
 
   void exec(const std::string& sql) { check(result(PQexec(conn_.get(), sql.c_str())), PGRES_COMMAND_OK, "exec"); }
@@ -360,6 +382,8 @@ class postgres_store final : public covalue_store {
   }
 
   std::unique_ptr<PGconn, conn_deleter> conn_;
+  bool ready_ = false;       // set up completely (lock, schema, statements)
+  bool recovering_ = false;  // recover() runs statements that may fail in turn
 };
 
 }  // namespace

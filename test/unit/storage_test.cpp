@@ -147,7 +147,7 @@ std::string fresh_postgres_schema() {
 // Runs `check` on a memory store, on the test PostgreSQL server (in a schema of its own)
 // and on a new SQLite database, whose path it returns (closed, still on disk).
 template <class Check>
-std::string on_both_stores(Check check) {
+std::string on_every_store(Check check) {
   check(*open_memory_store());
   if (auto url = fresh_postgres_schema(); !url.empty()) {
     check(*open_postgres_store(url));
@@ -159,7 +159,7 @@ std::string on_both_stores(Check check) {
   return path;
 }
 
-BOOST_AUTO_TEST_CASE(writes_not_stored_in_full_are_named) { remove_db(on_both_stores(exercise_incomplete)); }
+BOOST_AUTO_TEST_CASE(writes_not_stored_in_full_are_named) { remove_db(on_every_store(exercise_incomplete)); }
 
 // Stored CoValues are listed in pages, in ID order, with their session counts.
 void exercise_list(covalue_store& s) {
@@ -179,7 +179,7 @@ void exercise_list(covalue_store& s) {
   BOOST_TEST(s.list_known("co_zc", 2).empty());
 }
 
-BOOST_AUTO_TEST_CASE(stored_covalues_are_listed_in_pages) { remove_db(on_both_stores(exercise_list)); }
+BOOST_AUTO_TEST_CASE(stored_covalues_are_listed_in_pages) { remove_db(on_every_store(exercise_list)); }
 
 // Rows that could not be read back are replaced by a batch marked `replace` (inside the
 // stored range the session's end and signature stay; past it they move on), and so is a
@@ -215,7 +215,7 @@ void exercise_replace(covalue_store& s) {
   BOOST_TEST(s.write({gap}) == std::vector<std::size_t>{0});
 }
 
-BOOST_AUTO_TEST_CASE(unreadable_rows_are_replaced_on_request) { remove_db(on_both_stores(exercise_replace)); }
+BOOST_AUTO_TEST_CASE(unreadable_rows_are_replaced_on_request) { remove_db(on_every_store(exercise_replace)); }
 
 // A session is written in batches that end at its checkpoints, so the store keeps each
 // checkpoint's signature, and a write from the middle starts where it is asked to.
@@ -260,7 +260,7 @@ BOOST_AUTO_TEST_CASE(session_batches_end_at_checkpoints) {
 }
 
 BOOST_AUTO_TEST_CASE(deletes_erase_all_but_the_delete_sessions) {
-  std::string path = on_both_stores([](covalue_store& s) {
+  std::string path = on_every_store([](covalue_store& s) {
     exercise_delete(s);
     BOOST_TEST(s.stats().transactions == 1u);
   });

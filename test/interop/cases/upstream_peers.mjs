@@ -92,6 +92,8 @@ export async function run(ctx) {
   await map.core.waitForSync();
   alice.node.gracefulShutdown();
   await new Promise((r) => setTimeout(r, 1500));
+  assert.ok(metric(await scrape(east), "moai_actors", { kind: "covalue" }) > 0,
+    "east keeps what the core has not confirmed in memory past the idle timeout");
   core = await startServer(ctx, { dbPath: coreDb, port: core.port });
   await waitFor(() => seen.get("offline") === "written while the core was down", {
     what: "the edit made while the core was down to reach Bob after it came back",
