@@ -78,10 +78,10 @@ struct write_result {
   std::string id;  // the CoValue written or created
 };
 
-using agent_node_actor = peer_actor::extend<
-    caf::reacts_to<tick_atom>, caf::replies_to<read_request>::with<read_result>,
-    caf::replies_to<update_map_request>::with<write_result>, caf::replies_to<append_list_request>::with<write_result>,
-    caf::replies_to<create_request>::with<write_result>>;
+using agent_node_actor = peer_actor::extend<caf::reacts_to<tick_atom>, caf::replies_to<read_request>::with<read_result>,
+                                            caf::replies_to<update_map_request>::with<write_result>,
+                                            caf::replies_to<append_list_request>::with<write_result>,
+                                            caf::replies_to<create_request>::with<write_result>>;
 
 struct agent_node_options {
   std::chrono::milliseconds load_timeout{25000};

@@ -5,6 +5,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "actors/retry_backoff.hpp"
 #include "config/log.hpp"
 #include "protocol/coalesce.hpp"
 #include "protocol/codec.hpp"
@@ -151,7 +152,7 @@ void schedule_persist(self_ptr self) {
   auto& st = self->state;
   if (st.persist_scheduled || st.persist_in_flight) return;
   st.persist_scheduled = true;
-  st.persist_backoff = std::clamp(st.persist_backoff * 2, milliseconds(100), milliseconds(5000));
+  st.persist_backoff = next_retry_backoff(st.persist_backoff);
   self->delayed_send(self, st.persist_backoff, persist_atom::value);
 }
 
@@ -162,7 +163,9 @@ bool unstored(const covalue_actor_state& st) {
 }
 
 // The state we may claim to hold.
-known_state claimable(const covalue_actor_state& st) { return unstored(st) ? st.durable : st.cv->known(); }
+known_state claimable(const covalue_actor_state& st) {
+  return unstored(st) ? st.durable : st.cv->known();
+}
 
 // A write was not stored: its acknowledgement waits for a rewrite that is.
 void hold_reply(self_ptr self, const peer_actor& peer, bool correction, const std::string& why) {
@@ -171,8 +174,8 @@ void hold_reply(self_ptr self, const peer_actor& peer, bool correction, const st
     log::warn(actor_origin(self), "content not stored; acknowledgements held until a rewrite succeeds",
               {{"id", st.id}, {"reason", why}});
   }
-  auto same = std::find_if(st.held_replies.begin(), st.held_replies.end(),
-                           [&](const auto& h) { return h.peer == peer; });
+  auto same =
+      std::find_if(st.held_replies.begin(), st.held_replies.end(), [&](const auto& h) { return h.peer == peer; });
   if (same == st.held_replies.end()) {
     st.held_replies.push_back({peer, correction});
   } else {
@@ -263,6 +266,25 @@ void forget_upstream_state(self_ptr self) {
   it->second.known = known_state{st.id, false, {}};
   it->second.errored = false;
   it->second.deps_pushed_generation = 0;
+}
+
+// What a message from the upstream says it holds: its known state, the state its load
+// states (e.g. asked for by its reconcile), or the content it sent.
+void note_upstream_holds(covalue_actor_state& st, const protocol::sync_message& message) {
+  if (const auto* k = std::get_if<protocol::known_message>(&message)) {
+    if (k->is_correction)
+      st.upstream_holds = k->known;
+    else
+      protocol::merge_into(st.upstream_holds, k->known);
+  } else if (const auto* l = std::get_if<protocol::load_message>(&message)) {
+    protocol::merge_into(st.upstream_holds, l->known);
+  } else if (const auto* c = std::get_if<protocol::content_message>(&message)) {
+    if (c->header) st.upstream_holds.header = true;
+    for (const auto& e : c->sessions) {
+      auto& n = st.upstream_holds.sessions[e.session_id];
+      n = std::max(n, e.after + static_cast<std::uint32_t>(e.transactions.size()));
+    }
+  }
 }
 
 void ensure_upstream(self_ptr self) {
@@ -926,18 +948,7 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         const bool asked_before = st.upstream_subscribed;
         if (from_upstream && !asked_before) subscribe_upstream(self);
         if (from_upstream) {
-          if (const auto* k = std::get_if<protocol::known_message>(&msg.message)) {
-            if (k->is_correction) st.upstream_holds = k->known;
-            else protocol::merge_into(st.upstream_holds, k->known);
-          } else if (const auto* l = std::get_if<protocol::load_message>(&msg.message)) {
-            protocol::merge_into(st.upstream_holds, l->known);  // e.g. asked for by its reconcile
-          } else if (const auto* c = std::get_if<protocol::content_message>(&msg.message)) {
-            if (c->header) st.upstream_holds.header = true;
-            for (const auto& e : c->sessions) {
-              auto& n = st.upstream_holds.sessions[e.session_id];
-              n = std::max(n, e.after + static_cast<std::uint32_t>(e.transactions.size()));
-            }
-          }
+          note_upstream_holds(st, msg.message);
         } else {
           ensure_upstream(self);
         }
@@ -1037,8 +1048,7 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         // Not routed by the manager as a peer's message: not counted in `received`.
         note_message(self, *self->state.probe);
         auto& st = self->state;
-        if (st.ctx.upstream && !(st.ctx.upstream->peer == link.peer)) st.peers.erase(st.ctx.upstream->peer.id());
-        st.ctx.upstream = link;
+        st.ctx.upstream = link;  // the same peer actor for the process's lifetime
         forget_upstream_state(self);
         subscribe_upstream(self);
         maybe_schedule_tick(self);

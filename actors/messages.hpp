@@ -8,13 +8,12 @@
 // Messages stay inside one process, so protocol values travel as plain C++ types.
 #pragma once
 
+#include <caf/all.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <caf/all.hpp>
 
 #include "protocol/covalue_state.hpp"
 #include "protocol/known_state.hpp"
@@ -46,9 +45,9 @@ using flush_atom = caf::atom_constant<caf::atom("flush")>;
 // after the frames of the old connection, so it marks where the new one begins.
 struct upstream_connected {};
 
-using peer_actor = caf::typed_actor<caf::reacts_to<incoming_frame>, caf::reacts_to<frame_sent>,
-                                    caf::reacts_to<connection_closed>, caf::reacts_to<outgoing_messages>,
-                                    caf::reacts_to<flush_atom>, caf::reacts_to<upstream_connected>>;
+using peer_actor =
+    caf::typed_actor<caf::reacts_to<incoming_frame>, caf::reacts_to<frame_sent>, caf::reacts_to<connection_closed>,
+                     caf::reacts_to<outgoing_messages>, caf::reacts_to<flush_atom>, caf::reacts_to<upstream_connected>>;
 
 // ---- CoValue actors and the sync manager that routes to them ----------------
 
@@ -141,17 +140,14 @@ using persist_atom = caf::atom_constant<caf::atom("persist")>;
 
 using covalue_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
-                     caf::replies_to<dependency_push>::with<push_done>,
-                     caf::replies_to<known_query>::with<known_reply>,
+                     caf::replies_to<dependency_push>::with<push_done>, caf::replies_to<known_query>::with<known_reply>,
                      caf::replies_to<snapshot_query>::with<snapshot_reply>, caf::reacts_to<retire_decision>,
                      caf::reacts_to<tick_atom>, caf::reacts_to<evict_atom>, caf::reacts_to<drain_atom>,
-                     caf::reacts_to<persist_atom>, caf::reacts_to<upstream_link>,
-                     caf::reacts_to<upstream_wait_atom>>;
+                     caf::reacts_to<persist_atom>, caf::reacts_to<upstream_link>, caf::reacts_to<upstream_wait_atom>>;
 
 using sync_manager_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
-                     caf::replies_to<dependency_push>::with<push_done>,
-                     caf::replies_to<known_query>::with<known_reply>,
+                     caf::replies_to<dependency_push>::with<push_done>, caf::replies_to<known_query>::with<known_reply>,
                      caf::replies_to<snapshot_query>::with<snapshot_reply>, caf::reacts_to<retire_request>,
                      caf::replies_to<stats_query>::with<manager_stats>, caf::reacts_to<evict_atom>,
                      caf::reacts_to<upstream_link>>;
@@ -172,7 +168,7 @@ struct write_request {
 // A page of stored CoValues (storage::covalue_store::list_known).
 struct list_request {
   std::string after;
-  std::size_t limit = 100;
+  std::size_t limit = 0;
 };
 struct list_reply {
   std::vector<storage::stored_known> covalues;
@@ -183,10 +179,10 @@ struct write_ack {
 
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 
-using storage_actor = caf::typed_actor<caf::replies_to<load_request>::with<load_reply>,
-                                       caf::replies_to<write_request>::with<write_ack>,
-                                       caf::replies_to<known_query>::with<known_reply>, caf::reacts_to<flush_atom>,
-                                       caf::reacts_to<retry_atom>, caf::replies_to<list_request>::with<list_reply>>;
+using storage_actor =
+    caf::typed_actor<caf::replies_to<load_request>::with<load_reply>, caf::replies_to<write_request>::with<write_ack>,
+                     caf::replies_to<known_query>::with<known_reply>, caf::reacts_to<flush_atom>,
+                     caf::reacts_to<retry_atom>, caf::replies_to<list_request>::with<list_reply>>;
 
 }  // namespace moai::actors
 

@@ -19,7 +19,7 @@ enum class rejection : std::size_t {
   invalid_message,  // JSON that is not a usable sync message
   invalid_header,   // header malformed or not hashing to the ID
   invalid_signature,
-  unknown_signer,   // account not available or not an account
+  unknown_signer,  // account not available or not an account
   invalid_transaction,
   invalid_delete,
   count

@@ -7,8 +7,8 @@
 
 #include "config/log.hpp"
 #include "gateway/fifo.hpp"
-#include "protocol/codec.hpp"
 #include "protocol/coalesce.hpp"
+#include "protocol/codec.hpp"
 
 namespace moai::actors {
 namespace {
@@ -38,7 +38,9 @@ struct peer_state {
 
 using self_ptr = peer_actor::stateful_pointer<peer_state>;
 
-std::size_t queue_index(int priority) { return priority <= 0 ? 0 : priority >= 6 ? 2 : 1; }
+std::size_t queue_index(int priority) {
+  return priority <= 0 ? 0 : priority >= 6 ? 2 : 1;
+}
 
 gateway::fifo<std::string>* next_queue(peer_state& st) {
   for (auto& q : st.queues) {
@@ -160,13 +162,14 @@ void on_frame(self_ptr self, std::string&& text) {
   auto frame = protocol::decode_frame(text);
   if (frame.dropped) {
     st.metrics->reject(rejection::invalid_json);
-    log::warn(actor_origin(self), "frame is not JSON; dropped", {{"peer", st.id}, {"error", frame.drop_reason},
-                                                      {"bytes", text.size()}});
+    log::warn(actor_origin(self), "frame is not JSON; dropped",
+              {{"peer", st.id}, {"error", frame.drop_reason}, {"bytes", text.size()}});
     return;
   }
   for (const auto& e : frame.errors) {
     st.metrics->reject(e.invalid_header ? rejection::invalid_header : rejection::invalid_message);
-    log::warn(actor_origin(self), "message skipped", {{"peer", st.id}, {"action", e.action}, {"id", e.id}, {"reason", e.reason}});
+    log::warn(actor_origin(self), "message skipped",
+              {{"peer", st.id}, {"action", e.action}, {"id", e.id}, {"reason", e.reason}});
   }
   for (const auto& message : frame.messages) st.metrics->count_in(static_cast<action>(message.index()));
   // A burst of transactions for one CoValue is verified with one signature check.
@@ -180,9 +183,8 @@ void on_frame(self_ptr self, std::string&& text) {
       if (st.options.on_reconcile_ack) st.options.on_reconcile_ack(ack->batch_id);
       continue;
     }
-    if (!st.reconciles.empty() &&
-        (std::holds_alternative<protocol::known_message>(message) ||
-         std::holds_alternative<protocol::content_message>(message))) {
+    if (!st.reconciles.empty() && (std::holds_alternative<protocol::known_message>(message) ||
+                                   std::holds_alternative<protocol::content_message>(message))) {
       settle_reconcile(self, protocol::message_id(message));
     }
     self->send(st.manager, from_peer{caf::actor_cast<peer_actor>(self), st.id, std::move(message)});

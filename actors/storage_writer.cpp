@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "actors/retry_backoff.hpp"
 #include "config/log.hpp"
 
 namespace moai::actors {
@@ -104,8 +105,7 @@ void serve_loads(storage_pointer self) {
     // the load waits (and the CoValue with it) until a read succeeds.
     failed = true;
     st.metrics->storage_read_failures++;
-    log::error(actor_origin(self), "read failed; the CoValue waits for a retry",
-               {{"id", ids[i]}, {"error", r.error}});
+    log::error(actor_origin(self), "read failed; the CoValue waits for a retry", {{"id", ids[i]}, {"error", r.error}});
     st.failed_loads.push_back({std::move(ids[i]), std::move(st.loads[i].promise)});
   }
   st.loads.clear();
@@ -115,7 +115,7 @@ void serve_loads(storage_pointer self) {
   }
   if (st.retry_scheduled) return;
   st.retry_scheduled = true;
-  st.retry_backoff = std::clamp(st.retry_backoff * 2, std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
+  st.retry_backoff = next_retry_backoff(st.retry_backoff);
   self->delayed_send(self, st.retry_backoff, retry_atom::value);
 }
 

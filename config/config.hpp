@@ -22,7 +22,7 @@ struct config {
   // [storage]
   std::string storage = "sqlite";  // sqlite | memory | postgres
   std::string db_path = "./local-sync.db";
-  std::string postgres_url;  // storage = postgres
+  std::string postgres_url;                   // storage = postgres
   std::string sqlite_synchronous = "normal";  // off | normal | full
   // [peer]
   std::string peer_id;      // PEER_ID: the server's account (co_z…)

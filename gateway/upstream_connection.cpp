@@ -210,7 +210,7 @@ class upstream_sync_connection final : public sync_connection {
   std::size_t unsent_bytes() const override { return link_.unsent_bytes(); }
   void notify_when_unsent_below(std::size_t below) override { link_.notify_when_unsent_below(below); }
   void close(std::uint16_t code, std::string reason) override {
-    log::warn("upstream", "the peer actor asked to close the upstream link; it stays open",
+    log::warn("upstream", "asked to close the upstream link; it stays open (it ends with the server)",
               {{"code", code}, {"reason", reason}});
   }
 
@@ -225,7 +225,9 @@ std::shared_ptr<sync_connection> upstream_connection::as_sync_connection() {
   return std::make_shared<upstream_sync_connection>(*this, impl_->options.url);
 }
 
-std::size_t upstream_connection::unsent_bytes() const { return impl_->unsent.load(); }
+std::size_t upstream_connection::unsent_bytes() const {
+  return impl_->unsent.load();
+}
 
 void upstream_connection::notify_when_unsent_below(std::size_t below) {
   net::post(impl_->strand, [impl = impl_, below] {

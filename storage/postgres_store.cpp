@@ -128,8 +128,9 @@ class postgres_store final : public covalue_store {
   explicit postgres_store(const std::string& url) {
     // Defaults first: what the URL says overrides them. A dead host is noticed within
     // about 30 s rather than the kernel's two hours.
-    const char* keys[] = {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
-                          "keepalives_count", "tcp_user_timeout", "application_name", "dbname", nullptr};
+    const char* keys[] = {"connect_timeout",     "keepalives",       "keepalives_idle",
+                          "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+                          "application_name",    "dbname",           nullptr};
     const char* values[] = {"10", "1", "10", "5", "3", "30000", "moai", url.c_str(), nullptr};
     conn_.reset(PQconnectdbParams(keys, values, 1));
     if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) {
@@ -328,7 +329,9 @@ class postgres_store final : public covalue_store {
 
   void exec(const std::string& sql) { check(result(PQexec(conn_.get(), sql.c_str())), PGRES_COMMAND_OK, "exec"); }
   void exec_quietly(const char* sql) { result(PQexec(conn_.get(), sql)); }
-  result query(const std::string& sql) { return check(result(PQexec(conn_.get(), sql.c_str())), PGRES_TUPLES_OK, "query"); }
+  result query(const std::string& sql) {
+    return check(result(PQexec(conn_.get(), sql.c_str())), PGRES_TUPLES_OK, "query");
+  }
 
   // Runs a prepared statement with text parameters.
   result run(const char* name, const std::vector<std::string>& params) {
@@ -355,8 +358,8 @@ class postgres_store final : public covalue_store {
   // Appends one batch (moai_append); false if it would leave a gap after what is stored.
   bool append(const std::string& covalue_row, const session_batch& b) {
     auto r = run("append", {covalue_row, b.session_id, std::to_string(b.after), array_literal(b.transactions),
-                            b.last_signature, b.checkpoint ? "true" : "false",
-                            std::to_string(b.bytes_since_checkpoint), b.replace ? "true" : "false"});
+                            b.last_signature, b.checkpoint ? "true" : "false", std::to_string(b.bytes_since_checkpoint),
+                            b.replace ? "true" : "false"});
     return text(r, 0, 0) == "t";
   }
 

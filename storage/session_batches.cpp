@@ -2,8 +2,7 @@
 
 namespace moai::storage {
 
-void append_session_batches(covalue_write& write, const protocol::session_log& log, std::uint32_t from,
-                            bool replace) {
+void append_session_batches(covalue_write& write, const protocol::session_log& log, std::uint32_t from, bool replace) {
   auto cut = [&](std::uint32_t until, const std::string& signature, bool checkpoint, std::uint32_t bytes) {
     session_batch batch;
     batch.session_id = log.id();

@@ -324,7 +324,8 @@ class sqlite_store final : public covalue_store {
 
   SQLite::Database db_;
   std::unique_ptr<SQLite::Statement> find_covalue_, insert_covalue_, find_sessions_, find_session_, insert_session_,
-      update_session_, find_transactions_, insert_transaction_, replace_transaction_, find_signatures_, insert_signature_, find_deleted_;
+      update_session_, find_transactions_, insert_transaction_, replace_transaction_, find_signatures_,
+      insert_signature_, find_deleted_;
 };
 
 }  // namespace

@@ -8,11 +8,10 @@
 // sessions verified (BLAKE3 chain + one signature per message) and appended, its `known`
 // reply encoded, and the transactions inserted into a new SQLite database, several
 // messages per commit. No sockets, actors or threads: what one core can do at best.
-#include <time.h>
-#include <unistd.h>
-
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -219,7 +218,8 @@ replay_figures replay_limit(const std::string& path, std::size_t messages_per_co
   commit();
   f.cpu_s = thread_cpu_seconds() - cpu0;
   f.wall_s = std::chrono::duration<double>(clock_type::now() - wall0).count();
-  if (f.transactions != expected) fail("accepted " + std::to_string(f.transactions) + " of " + std::to_string(expected));
+  if (f.transactions != expected)
+    fail("accepted " + std::to_string(f.transactions) + " of " + std::to_string(expected));
   if (store->stats().transactions != f.stored) fail("the database does not hold every transaction");
   store.reset();
   remove_db();

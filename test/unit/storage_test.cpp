@@ -1,12 +1,11 @@
 // The SQLite store: cojson's schema, append semantics, restart durability.
-#include <boost/test/unit_test.hpp>
-
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <libpq-fe.h>
+#include <unistd.h>
 
+#include <boost/test/unit_test.hpp>
 #include <cstdio>
 #include <cstdlib>
-#include <unistd.h>
 
 #include "storage/covalue_store.hpp"
 #include "storage/session_batches.hpp"
@@ -115,8 +114,9 @@ BOOST_AUTO_TEST_SUITE(storage)
 void exercise_incomplete(covalue_store& s) {
   auto second = batch("co_zb", "", "s4", 3, {"w3"}, "sigw");  // a gap: nothing of s4 stored
   second.batches.push_back(batch("co_zb", "", "s5", 0, {"x0"}, "sigx").batches.front());
-  BOOST_TEST(s.write({batch("co_za", "{\"h\":5}", "s3", 0, {"v0"}, "sigv"), covalue_write{"co_zb", "{\"h\":6}", {}, false},
-                      second, batch("co_za", "", "s3", 1, {"v1"}, "sigv1")}) == (std::vector<std::size_t>{2}));
+  BOOST_TEST(
+      s.write({batch("co_za", "{\"h\":5}", "s3", 0, {"v0"}, "sigv"), covalue_write{"co_zb", "{\"h\":6}", {}, false},
+               second, batch("co_za", "", "s3", 1, {"v1"}, "sigv1")}) == (std::vector<std::size_t>{2}));
   auto a = s.load("co_za");
   BOOST_REQUIRE(a);
   BOOST_TEST(a->sessions.at(0).transactions == (std::vector<std::string>{"v0", "v1"}));
@@ -159,7 +159,9 @@ std::string on_every_store(Check check) {
   return path;
 }
 
-BOOST_AUTO_TEST_CASE(writes_not_stored_in_full_are_named) { remove_db(on_every_store(exercise_incomplete)); }
+BOOST_AUTO_TEST_CASE(writes_not_stored_in_full_are_named) {
+  remove_db(on_every_store(exercise_incomplete));
+}
 
 // Stored CoValues are listed in pages, in ID order, with their session counts.
 void exercise_list(covalue_store& s) {
@@ -179,7 +181,9 @@ void exercise_list(covalue_store& s) {
   BOOST_TEST(s.list_known("co_zc", 2).empty());
 }
 
-BOOST_AUTO_TEST_CASE(stored_covalues_are_listed_in_pages) { remove_db(on_every_store(exercise_list)); }
+BOOST_AUTO_TEST_CASE(stored_covalues_are_listed_in_pages) {
+  remove_db(on_every_store(exercise_list));
+}
 
 // Rows that could not be read back are replaced by a batch marked `replace` (inside the
 // stored range the session's end and signature stay; past it they move on), and so is a
@@ -198,7 +202,7 @@ void exercise_replace(covalue_store& s) {
   BOOST_REQUIRE(cv);
   BOOST_TEST(cv->header == "{\"h\":7}");
   BOOST_TEST(cv->sessions.at(0).transactions == (std::vector<std::string>{"t0", "t1", "t2", "t3"}));
-  BOOST_TEST(cv->sessions.at(0).last_signature == "sig3");  // still the stored end's
+  BOOST_TEST(cv->sessions.at(0).last_signature == "sig3");     // still the stored end's
   BOOST_TEST(cv->sessions.at(0).checkpoints.at(2) == "sig2");  // the replaced rows' own end
 
   auto beyond = batch("co_zr", "", "s1", 3, {"t3", "t4"}, "sig4", true);
@@ -215,7 +219,9 @@ void exercise_replace(covalue_store& s) {
   BOOST_TEST(s.write({gap}) == std::vector<std::size_t>{0});
 }
 
-BOOST_AUTO_TEST_CASE(unreadable_rows_are_replaced_on_request) { remove_db(on_every_store(exercise_replace)); }
+BOOST_AUTO_TEST_CASE(unreadable_rows_are_replaced_on_request) {
+  remove_db(on_every_store(exercise_replace));
+}
 
 // A session is written in batches that end at its checkpoints, so the store keeps each
 // checkpoint's signature, and a write from the middle starts where it is asked to.
