@@ -89,6 +89,7 @@ struct covalue_actor_state {
   // we took while the link was down is still here to push once it is back.
   known_state upstream_holds;
   bool upstream_wait_scheduled = false;
+  std::uint64_t upstream_subscription = 0;  // counts subscriptions (upstream_wait_over)
   std::vector<caf::actor_id> loads_waiting;
   // After a failed write memory is ahead of the database: acknowledgements are held
   // back (one per peer) until a rewrite of everything held (persist_all) is stored.
@@ -246,6 +247,13 @@ void subscribe_upstream(self_ptr self) {
   st.upstream_subscribed = true;
   st.upstream_answered = false;
   st.upstream_gave_up = false;
+  st.upstream_subscription++;
+  if (!st.loads_waiting.empty()) {  // they wait for this subscription's answer, timer and all
+    st.upstream_wait_scheduled = true;
+    self->delayed_send(self, st.ctx.options.upstream_load_timeout, upstream_wait_over{st.upstream_subscription});
+  } else {
+    st.upstream_wait_scheduled = false;
+  }
   peer_entry& u = entry_for(self, st.ctx.upstream->peer, st.ctx.upstream->peer_id);
   // Assumed to hold what we hold: a moai upstream answers a load with its known state
   // first when it lacks something of ours (on_load), and that replaces this.
@@ -803,7 +811,7 @@ void on_load(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, known
     st.loads_waiting.push_back(peer.id());
     if (!st.upstream_wait_scheduled) {
       st.upstream_wait_scheduled = true;
-      self->delayed_send(self, st.ctx.options.upstream_load_timeout, upstream_wait_atom::value);
+      self->delayed_send(self, st.ctx.options.upstream_load_timeout, upstream_wait_over{st.upstream_subscription});
     }
   } else {
     send_known(self, peer, known_state{st.id, false, {}});
@@ -1053,9 +1061,10 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         subscribe_upstream(self);
         maybe_schedule_tick(self);
       },
-      [=](upstream_wait_atom) {
+      [=](upstream_wait_over& wait) {
         note_message(self, *self->state.probe);
         auto& st = self->state;
+        if (wait.subscription != st.upstream_subscription) return;  // a new subscription has its own
         st.upstream_wait_scheduled = false;
         if (st.loads_waiting.empty()) return;
         log::debug(actor_origin(self), "the upstream did not answer in time; loads answered with what we have",

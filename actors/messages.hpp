@@ -128,7 +128,10 @@ struct upstream_link {
   std::uint64_t peer_id = 0;
 };
 // CoValue actor → itself: loads waiting for the upstream's answer waited long enough.
-using upstream_wait_atom = caf::atom_constant<caf::atom("upwait")>;
+// `subscription` tells a timer of an earlier subscription (before a reconnect) apart.
+struct upstream_wait_over {
+  std::uint64_t subscription = 0;
+};
 
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 // CoValue actor → itself: apply the content staged since the last drain.
@@ -143,7 +146,7 @@ using covalue_actor =
                      caf::replies_to<dependency_push>::with<push_done>, caf::replies_to<known_query>::with<known_reply>,
                      caf::replies_to<snapshot_query>::with<snapshot_reply>, caf::reacts_to<retire_decision>,
                      caf::reacts_to<tick_atom>, caf::reacts_to<evict_atom>, caf::reacts_to<drain_atom>,
-                     caf::reacts_to<persist_atom>, caf::reacts_to<upstream_link>, caf::reacts_to<upstream_wait_atom>>;
+                     caf::reacts_to<persist_atom>, caf::reacts_to<upstream_link>, caf::reacts_to<upstream_wait_over>>;
 
 using sync_manager_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
@@ -206,6 +209,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::retire_decision)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::manager_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::stats_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::upstream_link)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::upstream_wait_over)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::load_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::load_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::write_request)
