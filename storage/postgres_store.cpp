@@ -85,8 +85,13 @@ const std::pair<const char*, const char*> kStatements[] = {
      "SELECT row_id, session_id, last_idx, last_signature, bytes_since_last_signature FROM sessions "
      "WHERE covalue = $1 ORDER BY row_id"},
     {"append", "SELECT moai_append($1, $2, $3, $4::text[], $5, $6, $7, $8)"},
-    {"find_transactions", "SELECT tx FROM transactions WHERE ses = $1 ORDER BY idx"},
-    {"find_signatures", "SELECT idx, signature FROM signature_after WHERE ses = $1"},
+    // A CoValue's transactions and checkpoints, all sessions at once (round trips count).
+    {"find_transactions",
+     "SELECT t.ses, t.tx FROM transactions t JOIN sessions s ON t.ses = s.row_id WHERE s.covalue = $1 "
+     "ORDER BY t.ses, t.idx"},
+    {"find_signatures",
+     "SELECT a.ses, a.idx, a.signature FROM signature_after a JOIN sessions s ON a.ses = s.row_id "
+     "WHERE s.covalue = $1"},
     {"find_deleted", "SELECT status FROM deleted_covalues WHERE covalue_id = $1"},
     {"list_ids", "SELECT id FROM covalues WHERE id > $1 ORDER BY id LIMIT $2"},
     // A delete keeps only the delete sessions (IDs ending in '$') and a done tombstone.
@@ -151,20 +156,20 @@ class postgres_store final : public covalue_store {
     out.header = std::move(row->second);
     const std::string covalue_row = std::to_string(row->first);
     auto sessions = run("find_sessions", {covalue_row});
+    std::map<std::string, stored_session*> by_row;  // session row_id → its entry
+    out.sessions.resize(static_cast<std::size_t>(PQntuples(sessions.get())));
     for (int i = 0; i < PQntuples(sessions.get()); ++i) {
-      stored_session session;
-      const std::string session_row = text(sessions, i, 0);
+      auto& session = out.sessions[static_cast<std::size_t>(i)];
+      by_row[text(sessions, i, 0)] = &session;
       session.session_id = text(sessions, i, 1);
       session.last_signature = text(sessions, i, 3);
       session.bytes_since_checkpoint = parse_count(text(sessions, i, 4));
-      auto txs = run("find_transactions", {session_row});
-      session.transactions.reserve(static_cast<std::size_t>(PQntuples(txs.get())));
-      for (int t = 0; t < PQntuples(txs.get()); ++t) session.transactions.push_back(text(txs, t, 0));
-      auto sigs = run("find_signatures", {session_row});
-      for (int s = 0; s < PQntuples(sigs.get()); ++s) {
-        session.checkpoints[parse_count(text(sigs, s, 0))] = text(sigs, s, 1);
-      }
-      out.sessions.push_back(std::move(session));
+    }
+    auto txs = run("find_transactions", {covalue_row});
+    for (int t = 0; t < PQntuples(txs.get()); ++t) by_row.at(text(txs, t, 0))->transactions.push_back(text(txs, t, 1));
+    auto sigs = run("find_signatures", {covalue_row});
+    for (int i = 0; i < PQntuples(sigs.get()); ++i) {
+      by_row.at(text(sigs, i, 0))->checkpoints[parse_count(text(sigs, i, 1))] = text(sigs, i, 2);
     }
     out.deleted = PQntuples(run("find_deleted", {id}).get()) > 0;
     return out;
