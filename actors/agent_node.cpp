@@ -569,6 +569,7 @@ agent_node_actor::behavior_type agent_node(self_ptr self, protocol::agent_identi
       },
       [=](frame_sent&) { note_message(self, *self->state.probe); },
       [=](flush_atom) { note_message(self, *self->state.probe); },
+      [=](stall_check_atom) { note_message(self, *self->state.probe); },  // it queues nothing
       [=](connection_closed& c) {
         note_message(self, *self->state.probe);
         log::warn(actor_origin(self), "connection to the server lost", {{"reason", c.reason}});

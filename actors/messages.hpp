@@ -40,6 +40,8 @@ struct outgoing_messages {
 };
 
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
+// A peer's queue has been over its limit for a while: has the socket drained since?
+using stall_check_atom = caf::atom_constant<caf::atom("stallcheck")>;
 
 // A link to an upstream server came (back) up. Sent to the actor that reads the link,
 // after the frames of the old connection, so it marks where the new one begins.
@@ -47,7 +49,8 @@ struct upstream_connected {};
 
 using peer_actor =
     caf::typed_actor<caf::reacts_to<incoming_frame>, caf::reacts_to<frame_sent>, caf::reacts_to<connection_closed>,
-                     caf::reacts_to<outgoing_messages>, caf::reacts_to<flush_atom>, caf::reacts_to<upstream_connected>>;
+                     caf::reacts_to<outgoing_messages>, caf::reacts_to<flush_atom>, caf::reacts_to<stall_check_atom>,
+                     caf::reacts_to<upstream_connected>>;
 
 // ---- CoValue actors and the sync manager that routes to them ----------------
 

@@ -29,6 +29,9 @@ struct peer_state {
   bool batching = true;
   bool flush_scheduled = false;
   std::size_t queued_bytes = 0;
+  std::uint64_t drains = 0;  // times the socket caught up after being backed up
+  std::uint64_t drains_when_armed = 0;
+  bool stall_check_armed = false;
   std::array<gateway::fifo<std::string>, 3> queues;  // high, medium, low
   std::map<std::string, reconcile_batch> reconciles;
   bool closing = false;
@@ -78,13 +81,13 @@ void flush(self_ptr self) {
   }
 }
 
-void close_slow_consumer(self_ptr self) {
+void close_slow_consumer(self_ptr self, const char* why) {
   auto& st = self->state;
   if (st.closing) return;
   st.closing = true;
   st.metrics->slow_consumers_closed++;
   log::warn(actor_origin(self), "disconnecting a peer that does not read fast enough",
-            {{"peer", st.id}, {"queued_bytes", st.queued_bytes}, {"limit", st.options.max_queued_bytes}});
+            {{"peer", st.id}, {"why", why}, {"queued_bytes", st.queued_bytes}, {"limit", st.options.max_queued_bytes}});
   for (auto& q : st.queues) q.clear();
   st.queued_bytes = 0;
   st.connection->close(1008, "outgoing queue limit exceeded");
@@ -95,7 +98,28 @@ void enqueue(self_ptr self, std::string message, int priority) {
   if (st.closing) return;
   st.queued_bytes += message.size();
   st.queues[queue_index(priority)].push_back(std::move(message));
-  if (st.queued_bytes > st.options.max_queued_bytes) close_slow_consumer(self);
+  if (st.queued_bytes > st.options.hard_queued_bytes) {
+    close_slow_consumer(self, "queue over the hard limit");
+  } else if (st.queued_bytes > st.options.max_queued_bytes && !st.stall_check_armed) {
+    // Over the limit is fine while the socket drains (a big CoValue on its way);
+    // a socket that drains nothing for the whole timeout belongs to a stuck reader.
+    st.stall_check_armed = true;
+    st.drains_when_armed = st.drains;
+    self->delayed_send(self, st.options.stall_timeout, stall_check_atom::value);
+  }
+}
+
+void check_stall(self_ptr self) {
+  auto& st = self->state;
+  st.stall_check_armed = false;
+  if (st.closing || st.queued_bytes <= st.options.max_queued_bytes) return;
+  if (st.drains == st.drains_when_armed) {
+    close_slow_consumer(self, "queue over the limit and nothing drained");
+    return;
+  }
+  st.stall_check_armed = true;
+  st.drains_when_armed = st.drains;
+  self->delayed_send(self, st.options.stall_timeout, stall_check_atom::value);
 }
 
 // A message of the peer actor's own (reconcile): queued and sent at once.
@@ -208,7 +232,12 @@ peer_actor::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::
       },
       [=](frame_sent&) {
         note_message(self, *self->state.probe);
+        self->state.drains++;
         flush(self);
+      },
+      [=](stall_check_atom) {
+        note_message(self, *self->state.probe);
+        check_stall(self);
       },
       [=](outgoing_messages& out) {
         note_message(self, *self->state.probe);
@@ -229,6 +258,8 @@ peer_actor::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::
       },
       [=](upstream_connected) {
         note_message(self, *self->state.probe);
+        // An upstream link closed as a slow consumer has connected again: queue anew.
+        self->state.closing = false;
         if (self->state.options.on_upstream_connected) self->state.options.on_upstream_connected();
       },
       [=](connection_closed& c) {

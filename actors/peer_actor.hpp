@@ -3,6 +3,8 @@
 // cojson-transport-ws does.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,8 +21,12 @@ struct peer_options {
   std::size_t send_immediately_below = 100000;
   // Coalesced frames stay at or under this size.
   std::size_t max_batch_bytes = 25000;
-  // A peer that lets more than this pile up unsent is disconnected.
+  // A peer with more than this unsent whose socket drains nothing for `stall_timeout`
+  // is disconnected; one with more than `hard_queued_bytes` unsent at once. A peer that
+  // reads steadily may so take in a CoValue bigger than the first limit.
   std::size_t max_queued_bytes = 64ull << 20;
+  std::size_t hard_queued_bytes = 256ull << 20;
+  std::chrono::milliseconds stall_timeout{10000};
   // The upstream link: its `reconcile-ack`s go here (clients' are ignored, §2.5).
   std::function<void(const std::string& batch_id)> on_reconcile_ack;
   // The upstream link (re)connected; called after everything read from the old

@@ -6,8 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdlib>
-#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -152,6 +152,7 @@ int run_server(const config& cfg) {
 
   peer_options peer_opts;
   peer_opts.max_queued_bytes = cfg.max_peer_queue_bytes;
+  peer_opts.hard_queued_bytes = cfg.max_peer_queue_bytes > SIZE_MAX / 4 ? SIZE_MAX : cfg.max_peer_queue_bytes * 4;
   auto on_sync =
       [&system, manager, &metrics, &ready, peer_opts, agent_mode](
           std::shared_ptr<gateway::sync_connection> connection) -> std::shared_ptr<gateway::sync_connection_handler> {
@@ -218,10 +219,11 @@ int run_server(const config& cfg) {
     handlers.on_frame_sent = [handler_slot](std::size_t unsent) { (*handler_slot)->on_frame_sent(unsent); };
     if (!open_upstream(std::move(handlers))) return 2;
     auto upstream_opts = peer_opts;
-    // Not closed as a slow consumer: the link is this server's own, and closing it would
-    // stop syncing. While it is down frames are dropped (and re-announced on reconnect),
-    // so only a connected but slow upstream makes this queue grow.
-    upstream_opts.max_queued_bytes = std::numeric_limits<std::size_t>::max();
+    // An upstream that drains nothing while its queue is over the limit is dropped and
+    // connected again (close() reconnects); the reconnection's subscriptions and
+    // reconcile resend what was lost. No hard limit: the link is this server's own, and a
+    // CoValue larger than any limit must still reach it.
+    upstream_opts.hard_queued_bytes = SIZE_MAX;
     upstream_opts.on_reconcile_ack = [reconciler = *reconciler](const std::string& batch_id) {
       caf::anon_send(reconciler, reconcile_acked{batch_id});
     };

@@ -209,10 +209,8 @@ class upstream_sync_connection final : public sync_connection {
   void send_frame(std::string frame) override { link_.send_frame(std::move(frame)); }
   std::size_t unsent_bytes() const override { return link_.unsent_bytes(); }
   void notify_when_unsent_below(std::size_t below) override { link_.notify_when_unsent_below(below); }
-  void close(std::uint16_t code, std::string reason) override {
-    log::warn("upstream", "asked to close the upstream link; it stays open (it ends with the server)",
-              {{"code", code}, {"reason", reason}});
-  }
+  // The link is this server's own: it is never given up, only started afresh.
+  void close(std::uint16_t code, std::string reason) override { link_.reconnect(std::to_string(code) + " " + reason); }
 
  private:
   upstream_connection& link_;
@@ -223,6 +221,12 @@ class upstream_sync_connection final : public sync_connection {
 
 std::shared_ptr<sync_connection> upstream_connection::as_sync_connection() {
   return std::make_shared<upstream_sync_connection>(*this, impl_->options.url);
+}
+
+void upstream_connection::reconnect(std::string reason) {
+  net::post(impl_->strand, [impl = impl_, reason = std::move(reason)] {
+    if (impl->open && !impl->stopping) impl->fail("closed here: " + reason);
+  });
 }
 
 std::size_t upstream_connection::unsent_bytes() const {

@@ -49,9 +49,12 @@ class upstream_connection {
   std::size_t unsent_bytes() const;
   // One on_frame_sent call once unsent_bytes() is at most `below` (at once if it is).
   void notify_when_unsent_below(std::size_t below);
+  // Drops the current connection (what is queued with it) and connects again after the
+  // usual backoff; nothing happens while not connected.
+  void reconnect(std::string reason);
   // This link as a /sync connection, for a peer actor to drive: frames, unsent bytes
   // and the catch-up notice as above (what is queued while disconnected is dropped);
-  // close() only logs (stop() ends the link). Valid while this object lives.
+  // close() reconnects (stop() ends the link). Valid while this object lives.
   std::shared_ptr<sync_connection> as_sync_connection();
 
   struct impl;

@@ -1,5 +1,6 @@
 // A peer that stops reading while the server has a lot to send it is disconnected
-// once its outgoing queue passes the limit; everyone else keeps syncing.
+// once its outgoing queue passes the limit; everyone else keeps syncing. A peer that
+// reads gets a CoValue bigger than that limit all the same.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadOrFail, log, newClient, rawClient, sleep, startServer, waitFor } from "../interop/lib/harness.mjs";
@@ -20,6 +21,14 @@ export async function run(ctx) {
   live.set("n", 0);
   await Promise.all([big.core.waitForSync(), live.core.waitForSync()]);
   const liveB = await loadOrFail(b.node, live.id, "the live map for B");
+
+  // 2 MB in one CoValue, over the 1 MiB limit: sent in one go, and B drains it.
+  const huge = group.createMap();
+  for (let i = 0; i < 8; i++) huge.set(`blob${i}`, String(i).repeat(250_000));
+  await huge.core.waitForSync();
+  const hugeB = await loadOrFail(b.node, huge.id, "the 2 MB map for B");
+  await waitFor(() => hugeB.get("blob7")?.length === 250_000, { what: "B to have the whole 2 MB map" });
+  assert.equal(metric(await scrape(server), "moai_slow_consumers_disconnected_total"), 0, "nobody was cut off yet");
 
   // The slow peer reads nothing but asks for the 1 MB map again and again (a load
   // with empty sessions restarts from zero).

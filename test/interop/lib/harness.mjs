@@ -10,15 +10,15 @@ import { fileURLToPath } from "node:url";
 import { LocalNode } from "cojson";
 import { createWebSocketPeer } from "cojson-transport-ws";
 import { WasmCrypto } from "cojson/crypto/WasmCrypto";
-import WebSocket from "ws";
+import WebSocket, { WebSocketServer } from "ws";
 
 const here = dirname(fileURLToPath(import.meta.url));
 let cryptoPromise;
 export const getCrypto = () => (cryptoPromise ??= WasmCrypto.create());
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// The ws package the harness uses, for cases that need WebSocket options.
-export { WebSocket };
+// The ws package the harness uses, for cases that need WebSocket options or a fake server.
+export { WebSocket, WebSocketServer };
 
 export function log(...args) {
   console.log(`[${new Date().toISOString().slice(11, 23)}]`, ...args);
