@@ -10,8 +10,11 @@
 #include <charconv>
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <set>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "storage/covalue_store.hpp"
 
@@ -44,6 +47,7 @@ DECLARE
   v_new BIGINT;
   v_exists BOOLEAN;
 BEGIN
+  IF p_covalue IS NULL THEN RETURN FALSE; END IF;  -- the CoValue is not stored (no header yet)
   SELECT row_id, last_idx INTO v_row, v_stored FROM sessions WHERE covalue = p_covalue AND session_id = p_session;
   v_exists := FOUND;
   IF NOT v_exists THEN v_stored := 0; END IF;
@@ -79,12 +83,14 @@ $$)sql",
 // Statement name → SQL, prepared once per connection.
 const std::pair<const char*, const char*> kStatements[] = {
     {"find_covalue", "SELECT row_id, header FROM covalues WHERE id = $1"},
-    {"insert_covalue", "INSERT INTO covalues (id, header) VALUES ($1, $2) RETURNING row_id"},
-    {"replace_header", "UPDATE covalues SET header = $2 WHERE row_id = $1"},
+    // Writes name CoValues by ID, so that none needs an earlier one's answer: a whole
+    // write goes out in one pipeline.
+    {"insert_covalue", "INSERT INTO covalues (id, header) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING"},
+    {"replace_header", "UPDATE covalues SET header = $2 WHERE id = $1"},
     {"find_sessions",
      "SELECT row_id, session_id, last_idx, last_signature, bytes_since_last_signature FROM sessions "
      "WHERE covalue = $1 ORDER BY row_id"},
-    {"append", "SELECT moai_append($1, $2, $3, $4::text[], $5, $6, $7, $8)"},
+    {"append", "SELECT moai_append((SELECT row_id FROM covalues WHERE id = $1), $2, $3, $4::text[], $5, $6, $7, $8)"},
     // A CoValue's transactions and checkpoints, all sessions at once (round trips count).
     {"find_transactions",
      "SELECT t.ses, t.tx FROM transactions t JOIN sessions s ON t.ses = s.row_id WHERE s.covalue = $1 "
@@ -96,15 +102,17 @@ const std::pair<const char*, const char*> kStatements[] = {
     {"list_ids", "SELECT id FROM covalues WHERE id > $1 ORDER BY id LIMIT $2"},
     // A delete keeps only the delete sessions (IDs ending in '$') and a done tombstone.
     {"erase_transactions",
-     "DELETE FROM transactions WHERE ses IN (SELECT row_id FROM sessions WHERE covalue = $1 AND "
-     "session_id NOT LIKE '%$')"},
+     "DELETE FROM transactions WHERE ses IN (SELECT s.row_id FROM sessions s JOIN covalues c ON s.covalue = "
+     "c.row_id WHERE c.id = $1 AND s.session_id NOT LIKE '%$')"},
     {"erase_signatures",
-     "DELETE FROM signature_after WHERE ses IN (SELECT row_id FROM sessions WHERE covalue = $1 AND "
-     "session_id NOT LIKE '%$')"},
-    {"erase_sessions", "DELETE FROM sessions WHERE covalue = $1 AND session_id NOT LIKE '%$'"},
+     "DELETE FROM signature_after WHERE ses IN (SELECT s.row_id FROM sessions s JOIN covalues c ON s.covalue = "
+     "c.row_id WHERE c.id = $1 AND s.session_id NOT LIKE '%$')"},
+    {"erase_sessions",
+     "DELETE FROM sessions WHERE covalue = (SELECT row_id FROM covalues WHERE id = $1) AND "
+     "session_id NOT LIKE '%$'"},
     {"mark_deleted",
-     "INSERT INTO deleted_covalues (covalue_id, status) VALUES ($1, 1) ON CONFLICT (covalue_id) DO UPDATE SET "
-     "status = 1"},
+     "INSERT INTO deleted_covalues (covalue_id, status) SELECT $1, 1 WHERE EXISTS (SELECT 1 FROM covalues "
+     "WHERE id = $1) ON CONFLICT (covalue_id) DO UPDATE SET status = 1"},
 };
 
 struct result_deleter {
@@ -219,38 +227,70 @@ class postgres_store final : public covalue_store {
     }
   }
 
+  // The whole write is one pipeline: BEGIN, every statement, COMMIT, then the answers.
+  // One round trip however many CoValues and sessions it holds (a remote database would
+  // otherwise cost a network hop per statement).
   std::vector<std::size_t> write(const std::vector<covalue_write>& writes) override {
-    std::vector<std::size_t> incomplete;
-    begin("BEGIN");
-    try {
-      for (std::size_t wi = 0; wi < writes.size(); ++wi) {
-        const auto& w = writes[wi];
-        std::string covalue_row;
-        if (auto row = find_covalue(w.id)) {
-          covalue_row = std::to_string(row->first);
-          if (w.replace_header && !w.header.empty()) run("replace_header", {covalue_row, w.header});
-        } else if (!w.header.empty()) {
-          covalue_row = text(run("insert_covalue", {w.id, w.header}), 0, 0);
-        } else {
-          if (!w.batches.empty()) incomplete.push_back(wi);
-          continue;
-        }
-        bool complete = true;
-        for (const auto& b : w.batches) complete = append(covalue_row, b) && complete;
-        if (!complete) incomplete.push_back(wi);
-        if (w.deleted) {
-          run("erase_transactions", {covalue_row});
-          run("erase_signatures", {covalue_row});
-          run("erase_sessions", {covalue_row});
-          run("mark_deleted", {w.id});
+    if (!ready_) recover();
+    rollback();
+    std::vector<std::optional<std::size_t>> reports;  // per statement: the write an append answers for
+    if (PQenterPipelineMode(conn_.get()) != 1) fail_pipeline("cannot enter pipeline mode");
+    auto send = [&](const char* name, const std::vector<std::string>& params, std::optional<std::size_t> write) {
+      std::vector<const char*> values;
+      values.reserve(params.size());
+      for (const auto& v : params) values.push_back(v.c_str());
+      const int sent =
+          name ? PQsendQueryPrepared(conn_.get(), name, static_cast<int>(values.size()), values.data(), nullptr,
+                                     nullptr, 0)
+               : PQsendQueryParams(conn_.get(), params.at(0).c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0);
+      if (sent != 1) fail_pipeline(std::string("sending ") + (name ? name : params.at(0)));
+      reports.push_back(write);
+    };
+    send(nullptr, {"BEGIN"}, std::nullopt);
+    for (std::size_t wi = 0; wi < writes.size(); ++wi) {
+      const auto& w = writes[wi];
+      if (!w.header.empty()) {
+        send("insert_covalue", {w.id, w.header}, std::nullopt);
+        if (w.replace_header) send("replace_header", {w.id, w.header}, std::nullopt);
+      }
+      for (const auto& b : w.batches) {
+        send("append",
+             {w.id, b.session_id, std::to_string(b.after), array_literal(b.transactions), b.last_signature,
+              b.checkpoint ? "true" : "false", std::to_string(b.bytes_since_checkpoint), b.replace ? "true" : "false"},
+             wi);
+      }
+      if (w.deleted) {
+        for (const char* name : {"erase_transactions", "erase_signatures", "erase_sessions", "mark_deleted"}) {
+          send(name, {w.id}, std::nullopt);
         }
       }
-      exec("COMMIT");
-    } catch (...) {
-      rollback();
-      throw;
     }
-    return incomplete;
+    send(nullptr, {"COMMIT"}, std::nullopt);
+    if (PQpipelineSync(conn_.get()) != 1) fail_pipeline("sync");
+
+    // Every statement's answer, in order. After a failure the rest come back aborted
+    // (COMMIT included), so nothing of the write is kept.
+    std::set<std::size_t> incomplete;
+    std::string error;
+    for (const auto& write : reports) {
+      result r(PQgetResult(conn_.get()));
+      const auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+      if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+        if (write && text(r, 0, 0) != "t") incomplete.insert(*write);
+      } else if (error.empty()) {
+        error = r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_.get());
+        if (error.empty()) error = "statement aborted";
+      }
+      if (!r) break;                     // the connection is gone
+      result(PQgetResult(conn_.get()));  // the NULL that ends each statement's answers
+    }
+    if (error.empty()) {
+      result sync(PQgetResult(conn_.get()));
+      if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) error = "no pipeline sync";
+    }
+    if (!error.empty()) fail_pipeline(error);
+    PQexitPipelineMode(conn_.get());
+    return {incomplete.begin(), incomplete.end()};
   }
 
   store_stats stats() override {
@@ -319,6 +359,23 @@ class postgres_store final : public covalue_store {
       throw std::runtime_error(std::string("PostgreSQL (") + what + "): " + message);
     }
     return r;
+  }
+
+  // Leaves a failed pipeline: what is left of its answers is read, the connection is
+  // back in normal mode (reset if it cannot be), the transaction rolled back; throws.
+  [[noreturn]] void fail_pipeline(std::string message) {
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    if (PQpipelineStatus(conn_.get()) != PQ_PIPELINE_OFF) {
+      PQpipelineSync(conn_.get());  // ends what was sent, so all of its answers come back
+      for (int guard = 0; guard < 100000 && PQexitPipelineMode(conn_.get()) != 1; ++guard) {
+        result r(PQgetResult(conn_.get()));
+        if (!r && PQstatus(conn_.get()) == CONNECTION_BAD) break;
+      }
+    }
+    if (PQpipelineStatus(conn_.get()) != PQ_PIPELINE_OFF) PQreset(conn_.get());
+    rollback();
+    recover();
+    throw std::runtime_error("PostgreSQL (write): " + message);
   }
 
   // Starts a transaction; one left open by an earlier failure is rolled back first.
