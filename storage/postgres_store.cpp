@@ -7,6 +7,7 @@
 // second moai off the same tables.
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <memory>
@@ -82,22 +83,22 @@ $$)sql",
 
 // Statement name → SQL, prepared once per connection.
 const std::pair<const char*, const char*> kStatements[] = {
+    // Every statement names its CoValue by ID, so that none needs an earlier one's
+    // answer: a whole write, or a batch of loads, goes out as one pipeline.
     {"find_covalue", "SELECT row_id, header FROM covalues WHERE id = $1"},
-    // Writes name CoValues by ID, so that none needs an earlier one's answer: a whole
-    // write goes out in one pipeline.
     {"insert_covalue", "INSERT INTO covalues (id, header) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING"},
     {"replace_header", "UPDATE covalues SET header = $2 WHERE id = $1"},
     {"find_sessions",
-     "SELECT row_id, session_id, last_idx, last_signature, bytes_since_last_signature FROM sessions "
-     "WHERE covalue = $1 ORDER BY row_id"},
+     "SELECT s.row_id, s.session_id, s.last_idx, s.last_signature, s.bytes_since_last_signature FROM sessions s "
+     "JOIN covalues c ON s.covalue = c.row_id WHERE c.id = $1 ORDER BY s.row_id"},
     {"append", "SELECT moai_append((SELECT row_id FROM covalues WHERE id = $1), $2, $3, $4::text[], $5, $6, $7, $8)"},
     // A CoValue's transactions and checkpoints, all sessions at once (round trips count).
     {"find_transactions",
-     "SELECT t.ses, t.tx FROM transactions t JOIN sessions s ON t.ses = s.row_id WHERE s.covalue = $1 "
-     "ORDER BY t.ses, t.idx"},
+     "SELECT t.ses, t.tx FROM transactions t JOIN sessions s ON t.ses = s.row_id JOIN covalues c ON s.covalue = "
+     "c.row_id WHERE c.id = $1 ORDER BY t.ses, t.idx"},
     {"find_signatures",
-     "SELECT a.ses, a.idx, a.signature FROM signature_after a JOIN sessions s ON a.ses = s.row_id "
-     "WHERE s.covalue = $1"},
+     "SELECT a.ses, a.idx, a.signature FROM signature_after a JOIN sessions s ON a.ses = s.row_id JOIN covalues c "
+     "ON s.covalue = c.row_id WHERE c.id = $1"},
     {"find_deleted", "SELECT status FROM deleted_covalues WHERE covalue_id = $1"},
     {"list_ids", "SELECT id FROM covalues WHERE id > $1 ORDER BY id LIMIT $2"},
     // A delete keeps only the delete sessions (IDs ending in '$') and a done tombstone.
@@ -157,139 +158,105 @@ class postgres_store final : public covalue_store {
   const char* kind() const override { return "postgres"; }
 
   std::optional<stored_covalue> load(const std::string& id) override {
-    auto row = find_covalue(id);
-    if (!row) return std::nullopt;
-    stored_covalue out;
-    out.id = id;
-    out.header = std::move(row->second);
-    const std::string covalue_row = std::to_string(row->first);
-    auto sessions = run("find_sessions", {covalue_row});
-    std::map<std::string, stored_session*> by_row;  // session row_id → its entry
-    out.sessions.resize(static_cast<std::size_t>(PQntuples(sessions.get())));
-    for (int i = 0; i < PQntuples(sessions.get()); ++i) {
-      auto& session = out.sessions[static_cast<std::size_t>(i)];
-      by_row[text(sessions, i, 0)] = &session;
-      session.session_id = text(sessions, i, 1);
-      session.last_signature = text(sessions, i, 3);
-      session.bytes_since_checkpoint = parse_count(text(sessions, i, 4));
-    }
-    auto txs = run("find_transactions", {covalue_row});
-    for (int t = 0; t < PQntuples(txs.get()); ++t) by_row.at(text(txs, t, 0))->transactions.push_back(text(txs, t, 1));
-    auto sigs = run("find_signatures", {covalue_row});
-    for (int i = 0; i < PQntuples(sigs.get()); ++i) {
-      by_row.at(text(sigs, i, 0))->checkpoints[parse_count(text(sigs, i, 1))] = text(sigs, i, 2);
-    }
-    out.deleted = PQntuples(run("find_deleted", {id}).get()) > 0;
-    return out;
+    auto loaded = load_many({id});
+    if (!loaded.at(0).error.empty()) throw std::runtime_error(loaded[0].error);
+    return std::move(loaded[0].covalue);
   }
 
+  // All of them in one pipeline: one round trip, and one implicit transaction (nothing
+  // else writes these tables: one moai per schema, one writer in it). After a failed
+  // statement the loads before it stand; the rest carry the error (and are retried).
   std::vector<load_result> load_many(const std::vector<std::string>& ids) override {
-    if (ids.size() < 2) return covalue_store::load_many(ids);
-    begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");  // one state for all of them
-    std::vector<load_result> out;
-    try {
-      out = covalue_store::load_many(ids);
-    } catch (...) {
-      rollback();
-      throw;
+    constexpr std::size_t kPerLoad = 5;
+    std::vector<statement> statements;
+    for (const auto& id : ids) {
+      for (const char* name :
+           {"find_covalue", "find_sessions", "find_transactions", "find_signatures", "find_deleted"}) {
+        statements.push_back({name, {id}});
+      }
     }
-    // A failed statement aborts the transaction; the loads before it stand (the rest
-    // carry their errors and are retried).
-    rollback();
+    std::string error;
+    auto results = run_pipeline(statements, error);
+    if (!error.empty()) settle_failure();
+    std::vector<load_result> out(ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const result* r = &results[i * kPerLoad];
+      if (std::any_of(r, r + kPerLoad, [](const result& x) { return !x; })) {
+        out[i].error = "PostgreSQL (load): " + error;
+        continue;
+      }
+      try {
+        out[i].covalue = parse_covalue(ids[i], r);
+      } catch (const std::exception& e) {
+        out[i].error = e.what();
+      }
+    }
     return out;
   }
 
   std::optional<std::map<std::string, std::uint32_t>> load_known(const std::string& id) override {
-    auto row = find_covalue(id);
-    if (!row) return std::nullopt;
-    std::map<std::string, std::uint32_t> out;
-    auto sessions = run("find_sessions", {std::to_string(row->first)});
-    for (int i = 0; i < PQntuples(sessions.get()); ++i) {
-      out[text(sessions, i, 1)] = parse_count(text(sessions, i, 2));
+    auto known = known_many({id});
+    return std::move(known.at(0));
+  }
+
+  // A page of IDs, then all their known states in one pipeline: two round trips a page.
+  std::vector<stored_known> list_known(const std::string& after, std::size_t limit) override {
+    std::string error;
+    auto page = run_pipeline({{"list_ids", {after, std::to_string(limit)}}}, error);
+    if (!error.empty()) {
+      settle_failure();
+      throw std::runtime_error("PostgreSQL (list): " + error);
+    }
+    std::vector<std::string> ids;
+    for (int i = 0; i < PQntuples(page[0].get()); ++i) ids.push_back(text(page[0], i, 0));
+    auto known = known_many(ids);
+    std::vector<stored_known> out;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (known[i]) out.push_back({std::move(ids[i]), std::move(*known[i])});
     }
     return out;
   }
 
-  std::vector<stored_known> list_known(const std::string& after, std::size_t limit) override {
-    begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    try {
-      auto ids = run("list_ids", {after, std::to_string(limit)});
-      std::vector<stored_known> out;
-      for (int i = 0; i < PQntuples(ids.get()); ++i) {
-        std::string id = text(ids, i, 0);
-        if (auto known = load_known(id)) out.push_back({std::move(id), std::move(*known)});
-      }
-      exec("COMMIT");
-      return out;
-    } catch (...) {
-      rollback();
-      throw;
-    }
-  }
-
   // The whole write is one pipeline: BEGIN, every statement, COMMIT, then the answers.
   // One round trip however many CoValues and sessions it holds (a remote database would
-  // otherwise cost a network hop per statement).
+  // otherwise cost a network hop per statement). After a failed statement the server
+  // skips the rest, COMMIT included: nothing of the write is kept.
   std::vector<std::size_t> write(const std::vector<covalue_write>& writes) override {
-    if (!ready_) recover();
-    rollback();
-    std::vector<std::optional<std::size_t>> reports;  // per statement: the write an append answers for
-    if (PQenterPipelineMode(conn_.get()) != 1) fail_pipeline("cannot enter pipeline mode");
-    auto send = [&](const char* name, const std::vector<std::string>& params, std::optional<std::size_t> write) {
-      std::vector<const char*> values;
-      values.reserve(params.size());
-      for (const auto& v : params) values.push_back(v.c_str());
-      const int sent =
-          name ? PQsendQueryPrepared(conn_.get(), name, static_cast<int>(values.size()), values.data(), nullptr,
-                                     nullptr, 0)
-               : PQsendQueryParams(conn_.get(), params.at(0).c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0);
-      if (sent != 1) fail_pipeline(std::string("sending ") + (name ? name : params.at(0)));
+    std::vector<statement> statements{{nullptr, {"BEGIN"}}};
+    std::vector<std::optional<std::size_t>> reports{std::nullopt};  // per statement: the write an append answers for
+    auto add = [&](const char* name, std::vector<std::string> params, std::optional<std::size_t> write) {
+      statements.push_back({name, std::move(params)});
       reports.push_back(write);
     };
-    send(nullptr, {"BEGIN"}, std::nullopt);
     for (std::size_t wi = 0; wi < writes.size(); ++wi) {
       const auto& w = writes[wi];
       if (!w.header.empty()) {
-        send("insert_covalue", {w.id, w.header}, std::nullopt);
-        if (w.replace_header) send("replace_header", {w.id, w.header}, std::nullopt);
+        add("insert_covalue", {w.id, w.header}, std::nullopt);
+        if (w.replace_header) add("replace_header", {w.id, w.header}, std::nullopt);
       }
       for (const auto& b : w.batches) {
-        send("append",
-             {w.id, b.session_id, std::to_string(b.after), array_literal(b.transactions), b.last_signature,
-              b.checkpoint ? "true" : "false", std::to_string(b.bytes_since_checkpoint), b.replace ? "true" : "false"},
-             wi);
+        add("append",
+            {w.id, b.session_id, std::to_string(b.after), array_literal(b.transactions), b.last_signature,
+             b.checkpoint ? "true" : "false", std::to_string(b.bytes_since_checkpoint), b.replace ? "true" : "false"},
+            wi);
       }
       if (w.deleted) {
         for (const char* name : {"erase_transactions", "erase_signatures", "erase_sessions", "mark_deleted"}) {
-          send(name, {w.id}, std::nullopt);
+          add(name, {w.id}, std::nullopt);
         }
       }
     }
-    send(nullptr, {"COMMIT"}, std::nullopt);
-    if (PQpipelineSync(conn_.get()) != 1) fail_pipeline("sync");
-
-    // Every statement's answer, in order. After a failure the rest come back aborted
-    // (COMMIT included), so nothing of the write is kept.
-    std::set<std::size_t> incomplete;
+    add(nullptr, {"COMMIT"}, std::nullopt);
     std::string error;
-    for (const auto& write : reports) {
-      result r(PQgetResult(conn_.get()));
-      const auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-      if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
-        if (write && text(r, 0, 0) != "t") incomplete.insert(*write);
-      } else if (error.empty()) {
-        error = r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_.get());
-        if (error.empty()) error = "statement aborted";
-      }
-      if (!r) break;                     // the connection is gone
-      result(PQgetResult(conn_.get()));  // the NULL that ends each statement's answers
+    auto results = run_pipeline(statements, error);
+    if (!error.empty()) {
+      settle_failure();
+      throw std::runtime_error("PostgreSQL (write): " + error);
     }
-    if (error.empty()) {
-      result sync(PQgetResult(conn_.get()));
-      if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) error = "no pipeline sync";
+    std::set<std::size_t> incomplete;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (reports[i] && text(results[i], 0, 0) != "t") incomplete.insert(*reports[i]);
     }
-    if (!error.empty()) fail_pipeline(error);
-    PQexitPipelineMode(conn_.get());
     return {incomplete.begin(), incomplete.end()};
   }
 
@@ -361,28 +328,133 @@ class postgres_store final : public covalue_store {
     return r;
   }
 
-  // Leaves a failed pipeline: what is left of its answers is read, the connection is
-  // back in normal mode (reset if it cannot be), the transaction rolled back; throws.
-  [[noreturn]] void fail_pipeline(std::string message) {
-    while (!message.empty() && message.back() == '\n') message.pop_back();
-    if (PQpipelineStatus(conn_.get()) != PQ_PIPELINE_OFF) {
-      PQpipelineSync(conn_.get());  // ends what was sent, so all of its answers come back
-      for (int guard = 0; guard < 100000 && PQexitPipelineMode(conn_.get()) != 1; ++guard) {
-        result r(PQgetResult(conn_.get()));
-        if (!r && PQstatus(conn_.get()) == CONNECTION_BAD) break;
-      }
-    }
-    if (PQpipelineStatus(conn_.get()) != PQ_PIPELINE_OFF) PQreset(conn_.get());
-    rollback();
-    recover();
-    throw std::runtime_error("PostgreSQL (write): " + message);
-  }
+  struct statement {
+    const char* name;                 // a prepared statement, or nullptr for plain SQL
+    std::vector<std::string> params;  // for plain SQL: the SQL itself
+  };
 
-  // Starts a transaction; one left open by an earlier failure is rolled back first.
-  void begin(const char* sql) {
+  // Sends `statements` as one pipeline (one round trip) and returns their answers in
+  // order. On the first failure `error` says why, and that answer and the later ones
+  // (which the server skips) are empty. The connection is out of pipeline mode after.
+  std::vector<result> run_pipeline(const std::vector<statement>& statements, std::string& error) {
     if (!ready_) recover();
     rollback();
-    exec(sql);
+    PGconn* c = conn_.get();
+    std::vector<result> out(statements.size());
+    std::size_t sent = 0;
+    if (PQenterPipelineMode(c) == 1) {
+      std::vector<const char*> values;
+      for (const auto& st : statements) {
+        values.clear();
+        for (const auto& v : st.params) values.push_back(v.c_str());
+        const int ok = st.name ? PQsendQueryPrepared(c, st.name, static_cast<int>(values.size()), values.data(),
+                                                     nullptr, nullptr, 0)
+                               : PQsendQueryParams(c, values.at(0), 0, nullptr, nullptr, nullptr, nullptr, 0);
+        if (ok != 1) break;
+        ++sent;
+      }
+    }
+    if (sent < statements.size() || PQpipelineSync(c) != 1) {
+      error = PQerrorMessage(c);
+    } else {
+      for (std::size_t i = 0; i < sent; ++i) {
+        result r(PQgetResult(c));
+        if (!r) {
+          error = PQerrorMessage(c);  // the connection is gone
+          break;
+        }
+        const auto status = PQresultStatus(r.get());
+        if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+          out[i] = std::move(r);
+        } else {
+          error = PQresultErrorMessage(r.get());
+          break;
+        }
+        result(PQgetResult(c));  // the NULL that ends each statement's answers
+      }
+    }
+    if (error.empty()) {
+      result sync(PQgetResult(c));
+      if (sync && PQresultStatus(sync.get()) == PGRES_PIPELINE_SYNC && PQexitPipelineMode(c) == 1) return out;
+      error = "the pipeline did not end as expected";
+    }
+    while (!error.empty() && error.back() == '\n') error.pop_back();
+    if (error.empty()) error = "statement failed";
+    // Read what is left (the skipped statements, the sync) to leave pipeline mode; a
+    // connection that cannot is reset.
+    if (PQpipelineStatus(c) != PQ_PIPELINE_OFF) {
+      PQpipelineSync(c);
+      for (int guard = 0; guard < 100000 && PQexitPipelineMode(c) != 1; ++guard) {
+        result r(PQgetResult(c));
+        if (!r && PQstatus(c) == CONNECTION_BAD) break;
+      }
+      if (PQpipelineStatus(c) != PQ_PIPELINE_OFF) PQreset(c);
+    }
+    return out;
+  }
+
+  // After a failed pipeline: its transaction rolled back, a broken connection reset.
+  void settle_failure() {
+    rollback();
+    recover();
+  }
+
+  // One CoValue from its five answers (find_covalue, find_sessions, find_transactions,
+  // find_signatures, find_deleted); nullopt if it is not stored.
+  std::optional<stored_covalue> parse_covalue(const std::string& id, const result* r) {
+    if (PQntuples(r[0].get()) == 0) return std::nullopt;
+    stored_covalue out;
+    out.id = id;
+    out.header = text(r[0], 0, 1);
+    const auto& sessions = r[1];
+    std::map<std::string, stored_session*> by_row;  // session row_id → its entry
+    out.sessions.resize(static_cast<std::size_t>(PQntuples(sessions.get())));
+    for (int i = 0; i < PQntuples(sessions.get()); ++i) {
+      auto& session = out.sessions[static_cast<std::size_t>(i)];
+      by_row[text(sessions, i, 0)] = &session;
+      session.session_id = text(sessions, i, 1);
+      session.last_signature = text(sessions, i, 3);
+      session.bytes_since_checkpoint = parse_count(text(sessions, i, 4));
+    }
+    const auto& txs = r[2];
+    for (int t = 0; t < PQntuples(txs.get()); ++t)
+      session_at(by_row, text(txs, t, 0))->transactions.push_back(text(txs, t, 1));
+    const auto& sigs = r[3];
+    for (int i = 0; i < PQntuples(sigs.get()); ++i) {
+      session_at(by_row, text(sigs, i, 0))->checkpoints[parse_count(text(sigs, i, 1))] = text(sigs, i, 2);
+    }
+    out.deleted = PQntuples(r[4].get()) > 0;
+    return out;
+  }
+
+  static stored_session* session_at(const std::map<std::string, stored_session*>& by_row, const std::string& row) {
+    auto it = by_row.find(row);
+    if (it == by_row.end()) throw std::runtime_error("PostgreSQL: a row of unknown session " + row);
+    return it->second;
+  }
+
+  // Known states (nullopt: not stored), all in one pipeline; throws if it fails.
+  std::vector<std::optional<std::map<std::string, std::uint32_t>>> known_many(const std::vector<std::string>& ids) {
+    std::vector<statement> statements;
+    for (const auto& id : ids) {
+      statements.push_back({"find_covalue", {id}});
+      statements.push_back({"find_sessions", {id}});
+    }
+    std::string error;
+    auto results = run_pipeline(statements, error);
+    if (!error.empty()) {
+      settle_failure();
+      throw std::runtime_error("PostgreSQL (known state): " + error);
+    }
+    std::vector<std::optional<std::map<std::string, std::uint32_t>>> out(ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (PQntuples(results[2 * i].get()) == 0) continue;
+      const auto& sessions = results[2 * i + 1];
+      auto& known = out[i].emplace();
+      for (int j = 0; j < PQntuples(sessions.get()); ++j)
+        known[text(sessions, j, 1)] = parse_count(text(sessions, j, 2));
+    }
+    return out;
   }
 
   void rollback() {
@@ -395,34 +467,8 @@ class postgres_store final : public covalue_store {
     return check(result(PQexec(conn_.get(), sql.c_str())), PGRES_TUPLES_OK, "query");
   }
 
-  // Runs a prepared statement with text parameters.
-  result run(const char* name, const std::vector<std::string>& params) {
-    std::vector<const char*> values;
-    values.reserve(params.size());
-    for (const auto& p : params) values.push_back(p.c_str());
-    result r(PQexecPrepared(conn_.get(), name, static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0));
-    const auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) return r;
-    return check(std::move(r), PGRES_TUPLES_OK, name);
-  }
-
   static std::string text(const result& r, int row, int column) {
     return std::string(PQgetvalue(r.get(), row, column), static_cast<std::size_t>(PQgetlength(r.get(), row, column)));
-  }
-
-  std::optional<std::pair<std::int64_t, std::string>> find_covalue(const std::string& id) {
-    auto r = run("find_covalue", {id});
-    if (PQntuples(r.get()) == 0) return std::nullopt;
-    const auto row = text(r, 0, 0);
-    return std::make_pair(parse_integer(row.data(), row.size()), text(r, 0, 1));
-  }
-
-  // Appends one batch (moai_append); false if it would leave a gap after what is stored.
-  bool append(const std::string& covalue_row, const session_batch& b) {
-    auto r = run("append", {covalue_row, b.session_id, std::to_string(b.after), array_literal(b.transactions),
-                            b.last_signature, b.checkpoint ? "true" : "false", std::to_string(b.bytes_since_checkpoint),
-                            b.replace ? "true" : "false"});
-    return text(r, 0, 0) == "t";
   }
 
   // A text[] parameter in PostgreSQL's array syntax: every element quoted, with `"` and
