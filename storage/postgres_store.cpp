@@ -303,7 +303,8 @@ class postgres_store final : public covalue_store {
     if (recovering_ || (ready_ && PQstatus(conn_.get()) != CONNECTION_BAD)) return;
     recovering_ = true;
     ready_ = false;
-    if (PQstatus(conn_.get()) == CONNECTION_BAD || PQtransactionStatus(conn_.get()) == PQTRANS_UNKNOWN) {
+    if (PQstatus(conn_.get()) == CONNECTION_BAD || PQtransactionStatus(conn_.get()) == PQTRANS_UNKNOWN ||
+        PQpipelineStatus(conn_.get()) != PQ_PIPELINE_OFF) {
       PQreset(conn_.get());
     }
     if (PQstatus(conn_.get()) == CONNECTION_OK) {
@@ -380,15 +381,18 @@ class postgres_store final : public covalue_store {
     }
     while (!error.empty() && error.back() == '\n') error.pop_back();
     if (error.empty()) error = "statement failed";
-    // Read what is left (the skipped statements, the sync) to leave pipeline mode; a
-    // connection that cannot is reset.
+    // Read what is left (the skipped statements, the syncs) to leave pipeline mode. Every
+    // statement ends in one NULL, so several NULLs in a row mean nothing more will come;
+    // a connection still in pipeline mode then is set up afresh by recover().
     if (PQpipelineStatus(c) != PQ_PIPELINE_OFF) {
       PQpipelineSync(c);
-      for (int guard = 0; guard < 100000 && PQexitPipelineMode(c) != 1; ++guard) {
+      int nulls = 0;
+      while (PQexitPipelineMode(c) != 1 && nulls < 3) {
         result r(PQgetResult(c));
+        nulls = r ? 0 : nulls + 1;
         if (!r && PQstatus(c) == CONNECTION_BAD) break;
       }
-      if (PQpipelineStatus(c) != PQ_PIPELINE_OFF) PQreset(c);
+      if (PQpipelineStatus(c) != PQ_PIPELINE_OFF) ready_ = false;
     }
     return out;
   }
@@ -458,7 +462,10 @@ class postgres_store final : public covalue_store {
   }
 
   void rollback() {
-    if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) exec_quietly("ROLLBACK");
+    // Not on a dead connection: libpq would parse what is left in its buffer as stray.
+    if (PQstatus(conn_.get()) == CONNECTION_OK && PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) {
+      exec_quietly("ROLLBACK");
+    }
   }
 
   void exec(const std::string& sql) { check(result(PQexec(conn_.get(), sql.c_str())), PGRES_COMMAND_OK, "exec"); }

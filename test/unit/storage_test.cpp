@@ -412,6 +412,17 @@ BOOST_AUTO_TEST_CASE(postgres_store_failed_write_keeps_nothing) {
   BOOST_REQUIRE(cv->sessions.size() == 1u);
   BOOST_TEST(cv->sessions.at(0).transactions == (std::vector<std::string>{"t0", "t1"}));
   BOOST_TEST(!s->load("co_znone"));
+
+  // A failure early in a long pipeline: all the skipped answers are read, and the same
+  // connection (its statements, its lock) goes on.
+  std::vector<covalue_write> many{batch("co_zlong", "{\"h\":3}", "s1", 0, {"boom"}, "sig0")};
+  for (int i = 0; i < 60000; ++i) many.push_back(batch("co_zlong", "", "s" + std::to_string(i + 2), 0, {"t"}, "sig"));
+  BOOST_CHECK_THROW(s->write(many), std::runtime_error);
+  BOOST_TEST(s->write({batch("co_za", "", "s1", 2, {"t2"}, "sig2")}).empty());
+  BOOST_TEST(s->load("co_za")->sessions.at(0).transactions.size() == 3u);
+  postgres_admin("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+                 "objid::bigint = (hashtext('moai:" + schema + "')::bigint & 4294967295)) THEN "
+                 "RAISE EXCEPTION 'the store lost its lock'; END IF; END $$");
 }
 
 // The PostgreSQL store keeps everything across a reconnection (a restart of moai).
