@@ -29,8 +29,8 @@ struct peer_state {
   bool batching = true;
   bool flush_scheduled = false;
   std::size_t queued_bytes = 0;
-  std::uint64_t drains = 0;  // times the socket caught up after being backed up
-  std::uint64_t drains_when_armed = 0;
+  std::uint64_t sent_bytes = 0;  // handed to the socket, which takes them only as it drains
+  std::uint64_t sent_when_armed = 0;
   bool stall_check_armed = false;
   std::array<gateway::fifo<std::string>, 3> queues;  // high, medium, low
   std::map<std::string, reconcile_batch> reconciles;
@@ -77,6 +77,7 @@ void flush(self_ptr self) {
         next->pop_front();
       }
     }
+    st.sent_bytes += frame.size();
     st.connection->send_frame(std::move(frame));
   }
 }
@@ -98,13 +99,21 @@ void enqueue(self_ptr self, std::string message, int priority) {
   if (st.closing) return;
   st.queued_bytes += message.size();
   st.queues[queue_index(priority)].push_back(std::move(message));
-  if (st.queued_bytes > st.options.hard_queued_bytes) {
+}
+
+// The limits, once a group of messages (one CoValue's content, one message of our own)
+// is queued on top of `before` bytes. A group that comes while the queue is within the
+// limit is taken whole, however large (a big CoValue for a peer that reads): the hard
+// limit stops a peer that keeps asking while its queue is over the limit, the stall
+// check one whose socket (barely) drains.
+void check_queue(self_ptr self, std::size_t before) {
+  auto& st = self->state;
+  if (st.closing) return;
+  if (before > st.options.max_queued_bytes && st.queued_bytes > st.options.hard_queued_bytes) {
     close_slow_consumer(self, "queue over the hard limit");
   } else if (st.queued_bytes > st.options.max_queued_bytes && !st.stall_check_armed) {
-    // Over the limit is fine while the socket drains (a big CoValue on its way);
-    // a socket that drains nothing for the whole timeout belongs to a stuck reader.
     st.stall_check_armed = true;
-    st.drains_when_armed = st.drains;
+    st.sent_when_armed = st.sent_bytes;
     self->delayed_send(self, st.options.stall_timeout, stall_check_atom::value);
   }
 }
@@ -113,18 +122,20 @@ void check_stall(self_ptr self) {
   auto& st = self->state;
   st.stall_check_armed = false;
   if (st.closing || st.queued_bytes <= st.options.max_queued_bytes) return;
-  if (st.drains == st.drains_when_armed) {
-    close_slow_consumer(self, "queue over the limit and nothing drained");
+  if (st.sent_bytes - st.sent_when_armed < st.options.stall_min_progress_bytes) {
+    close_slow_consumer(self, "queue over the limit and the socket barely drains");
     return;
   }
   st.stall_check_armed = true;
-  st.drains_when_armed = st.drains;
+  st.sent_when_armed = st.sent_bytes;
   self->delayed_send(self, st.options.stall_timeout, stall_check_atom::value);
 }
 
 // A message of the peer actor's own (reconcile): queued and sent at once.
 void send_own(self_ptr self, std::string message) {
+  const auto before = self->state.queued_bytes;
   enqueue(self, std::move(message), 0);
+  check_queue(self, before);
   flush(self);
 }
 
@@ -232,7 +243,6 @@ peer_actor::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::
       },
       [=](frame_sent&) {
         note_message(self, *self->state.probe);
-        self->state.drains++;
         flush(self);
       },
       [=](stall_check_atom) {
@@ -242,7 +252,9 @@ peer_actor::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::
       [=](outgoing_messages& out) {
         note_message(self, *self->state.probe);
         auto& st = self->state;
+        const auto before = st.queued_bytes;
         for (auto& m : out.messages) enqueue(self, std::move(m), out.priority);
+        check_queue(self, before);
         // With more messages waiting, send once they are in: they share frames.
         if (st.probe->mailbox.load(std::memory_order_relaxed) == 0) {
           flush(self);

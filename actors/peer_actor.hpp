@@ -21,12 +21,15 @@ struct peer_options {
   std::size_t send_immediately_below = 100000;
   // Coalesced frames stay at or under this size.
   std::size_t max_batch_bytes = 25000;
-  // A peer with more than this unsent whose socket drains nothing for `stall_timeout`
-  // is disconnected; one with more than `hard_queued_bytes` unsent at once. A peer that
-  // reads steadily may so take in a CoValue bigger than the first limit.
+  // A peer with more than this unsent whose socket takes less than
+  // `stall_min_progress_bytes` in a `stall_timeout` is disconnected, and one that gets
+  // more than `hard_queued_bytes` queued while already over this. A CoValue's content
+  // that comes while the queue is within this is queued whole, however large, so a
+  // peer that reads gets any CoValue.
   std::size_t max_queued_bytes = 64ull << 20;
-  std::size_t hard_queued_bytes = 256ull << 20;
+  std::size_t hard_queued_bytes = 128ull << 20;
   std::chrono::milliseconds stall_timeout{10000};
+  std::size_t stall_min_progress_bytes = 256 * 1024;
   // The upstream link: its `reconcile-ack`s go here (clients' are ignored, §2.5).
   std::function<void(const std::string& batch_id)> on_reconcile_ack;
   // The upstream link (re)connected; called after everything read from the old

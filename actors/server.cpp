@@ -152,7 +152,7 @@ int run_server(const config& cfg) {
 
   peer_options peer_opts;
   peer_opts.max_queued_bytes = cfg.max_peer_queue_bytes;
-  peer_opts.hard_queued_bytes = cfg.max_peer_queue_bytes > SIZE_MAX / 4 ? SIZE_MAX : cfg.max_peer_queue_bytes * 4;
+  peer_opts.hard_queued_bytes = cfg.max_peer_queue_bytes > SIZE_MAX / 2 ? SIZE_MAX : cfg.max_peer_queue_bytes * 2;
   auto on_sync =
       [&system, manager, &metrics, &ready, peer_opts, agent_mode](
           std::shared_ptr<gateway::sync_connection> connection) -> std::shared_ptr<gateway::sync_connection_handler> {
@@ -219,11 +219,10 @@ int run_server(const config& cfg) {
     handlers.on_frame_sent = [handler_slot](std::size_t unsent) { (*handler_slot)->on_frame_sent(unsent); };
     if (!open_upstream(std::move(handlers))) return 2;
     auto upstream_opts = peer_opts;
-    // An upstream that drains nothing while its queue is over the limit is dropped and
-    // connected again (close() reconnects); the reconnection's subscriptions and
-    // reconcile resend what was lost. No hard limit: the link is this server's own, and a
-    // CoValue larger than any limit must still reach it.
-    upstream_opts.hard_queued_bytes = SIZE_MAX;
+    // An upstream too slow for what this server sends it meets the same queue limits
+    // as any peer; its link is then dropped and connected again (close() reconnects,
+    // after a long backoff), and the reconnection's subscriptions and reconcile resend
+    // what was lost.
     upstream_opts.on_reconcile_ack = [reconciler = *reconciler](const std::string& batch_id) {
       caf::anon_send(reconciler, reconcile_acked{batch_id});
     };

@@ -225,7 +225,10 @@ std::shared_ptr<sync_connection> upstream_connection::as_sync_connection() {
 
 void upstream_connection::reconnect(std::string reason) {
   net::post(impl_->strand, [impl = impl_, reason = std::move(reason)] {
-    if (impl->open && !impl->stopping) impl->fail("closed here: " + reason);
+    if (!impl->open || impl->stopping) return;
+    // Asked to drop the link (it was too slow for us): give it the longest pause.
+    impl->backoff = impl->options.max_backoff / 2;
+    impl->fail("closed here: " + reason);
   });
 }
 

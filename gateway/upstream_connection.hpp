@@ -50,7 +50,7 @@ class upstream_connection {
   // One on_frame_sent call once unsent_bytes() is at most `below` (at once if it is).
   void notify_when_unsent_below(std::size_t below);
   // Drops the current connection (what is queued with it) and connects again after the
-  // usual backoff; nothing happens while not connected.
+  // longest backoff; nothing happens while not connected.
   void reconnect(std::string reason);
   // This link as a /sync connection, for a peer actor to drive: frames, unsent bytes
   // and the catch-up notice as above (what is queued while disconnected is dropped);

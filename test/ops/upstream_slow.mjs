@@ -14,11 +14,14 @@ function fakeUpstream(port) {
   const wss = new WebSocketServer({ host: "127.0.0.1", port, path: "/sync" });
   const connections = [];
   wss.on("connection", (ws) => {
-    const conn = { index: connections.length, ws, held: {}, paused: false };
+    const conn = { index: connections.length, ws, held: {}, paused: false, closed: false };
     connections.push(conn);
     const send = (msg) => ws.readyState === 1 && ws.send(JSON.stringify(msg));
     const pinger = setInterval(() => send({ type: "ping", time: Date.now(), dc: "fake" }), 300);
-    ws.on("close", () => clearInterval(pinger));
+    ws.on("close", () => {
+      conn.closed = true;
+      clearInterval(pinger);
+    });
     ws.on("message", (data) => {
       for (const line of data.toString().split("\n")) {
         if (!line) continue;
@@ -66,9 +69,10 @@ export async function run(ctx) {
     map.set("start", 1);
     await waitFor(() => upstream.connections[0].held[map.id], { what: "the map's first content to reach the upstream" });
 
-    // About 24 MB of edits: more than the loopback socket buffers and the 1 MiB queue.
+    // Edits of 200 KB until the edge gives up on the link (at most 80 MB): more than the
+    // socket buffers and the 1 MiB queue.
     const blob = "x".repeat(200_000);
-    for (let i = 0; i < 120 && upstream.connections.length === 1; i++) {
+    for (let i = 0; i < 400 && !upstream.connections[0].closed; i++) {
       map.set(`blob${i % 8}`, `${i}${blob}`);
       if (i % 10 === 9) await map.core.waitForSync();
     }
