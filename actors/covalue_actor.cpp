@@ -82,6 +82,9 @@ struct covalue_actor_state {
   // knows us), it answered since, and the peers whose load of a CoValue we lack waits
   // for that answer.
   bool upstream_subscribed = false;
+  // Content the upstream pushed unasked is applied before we subscribe (the load then
+  // says we have it, so the upstream does not send it again).
+  bool subscribe_when_applied = false;
   bool upstream_answered = false;
   bool upstream_gave_up = false;  // it did not answer in time: loads stop waiting for it
   // What the upstream said it holds (its known states, which it sends after storing,
@@ -245,6 +248,7 @@ void subscribe_upstream(self_ptr self) {
   auto& st = self->state;
   if (!st.ctx.upstream) return;
   st.upstream_subscribed = true;
+  st.subscribe_when_applied = false;
   st.upstream_answered = false;
   st.upstream_gave_up = false;
   st.upstream_subscription++;
@@ -733,7 +737,7 @@ void fetch_groups_for(self_ptr self) {
 }
 
 // Applies queued content in arrival order while its dependencies are available.
-void drain_pending(self_ptr self) {
+void drain_pending_queue(self_ptr self) {
   auto& st = self->state;
   while (!st.pending.empty()) {
     auto& front = st.pending.front();
@@ -753,6 +757,13 @@ void drain_pending(self_ptr self) {
     st.pending.pop_front();
     apply_content(self, std::move(item));
   }
+}
+
+void drain_pending(self_ptr self) {
+  drain_pending_queue(self);
+  auto& st = self->state;
+  // Everything received is applied (or dropped): a deferred subscription goes out.
+  if (st.subscribe_when_applied && st.staged.empty() && st.pending.empty()) subscribe_upstream(self);
 }
 
 // Moves staged content to the queue, merging what one peer sent in a row, and applies it.
@@ -953,8 +964,16 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         // Pushed to us unasked (e.g. after this actor retired): we ask for its state
         // before pushing anything back, as cojson does when a peer's state is unknown.
         // This message is not the answer to that.
+        // Pushed content is applied first (subscribe_when_applied): the load then says we
+        // have it, and the upstream does not send it again.
         const bool asked_before = st.upstream_subscribed;
-        if (from_upstream && !asked_before) subscribe_upstream(self);
+        if (from_upstream && !asked_before) {
+          if (std::holds_alternative<protocol::content_message>(msg.message)) {
+            st.subscribe_when_applied = true;
+          } else {
+            subscribe_upstream(self);
+          }
+        }
         if (from_upstream) {
           note_upstream_holds(st, msg.message);
         } else {

@@ -109,7 +109,9 @@ export async function run(ctx) {
     timeout: 15000,
   });
   const contentIntoCore = async () => metric(await scrape(core), "moai_messages_in_total", { action: "content" });
+  const contentIntoEast = async () => metric(await scrape(east), "moai_messages_in_total", { action: "content" });
   const before = await contentIntoCore();
+  const beforeEast = await contentIntoEast();
   seen.set("after", "east forgot it");
   await waitFor(async () => metric(await scrape(east), "moai_actors", { kind: "covalue" }) > 0, {
     what: "the edit to bring the map back into east's memory",
@@ -117,7 +119,9 @@ export async function run(ctx) {
   await new Promise((r) => setTimeout(r, 1000));
   const into = (await contentIntoCore()) - before;
   assert.ok(into <= 1, `content messages into the core for one edit: ${into} (east must not re-upload)`);
-  log(`a CoValue brought back into an edge by the core's push is not sent back up (${into} content message)`);
+  const intoEast = (await contentIntoEast()) - beforeEast;
+  assert.equal(intoEast, 1, `content messages into east for one edit: ${intoEast} (east's load must say it has it)`);
+  log(`a CoValue brought back into an edge by the core's push is sent once and not back up (${into} content message)`);
 
   // An edge that took content while the core was down and restarted before it came
   // back: on connecting it reconciles its storage with the core (guide §2.5), so the
