@@ -963,9 +963,8 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         const bool from_upstream = is_upstream(st, msg.peer);
         // Pushed to us unasked (e.g. after this actor retired): we ask for its state
         // before pushing anything back, as cojson does when a peer's state is unknown.
-        // This message is not the answer to that.
-        // Pushed content is applied first (subscribe_when_applied): the load then says we
-        // have it, and the upstream does not send it again.
+        // This message is not the answer to that. Pushed content is applied first
+        // (subscribe_when_applied), so the load says we have it.
         const bool asked_before = st.upstream_subscribed;
         if (from_upstream && !asked_before) {
           if (std::holds_alternative<protocol::content_message>(msg.message)) {
