@@ -219,10 +219,13 @@ int run_server(const config& cfg) {
     handlers.on_frame_sent = [handler_slot](std::size_t unsent) { (*handler_slot)->on_frame_sent(unsent); };
     if (!open_upstream(std::move(handlers))) return 2;
     auto upstream_opts = peer_opts;
-    // An upstream too slow for what this server sends it meets the same queue limits
-    // as any peer; its link is then dropped and connected again (close() reconnects,
-    // after a long backoff), and the reconnection's subscriptions and reconcile resend
-    // what was lost.
+    // An upstream whose socket barely drains while its queue is over the limit (the
+    // stall rule) has its link dropped and connected again (close() reconnects, after a
+    // long backoff); the reconnection's subscriptions and reconcile resend what was lost.
+    // No hard limit: what a reconcile batch asks for comes as one burst (up to 100
+    // CoValues, files among them), and cutting it off would redo the same burst after
+    // every reconnection without ever getting through.
+    upstream_opts.hard_queued_bytes = SIZE_MAX;
     upstream_opts.on_reconcile_ack = [reconciler = *reconciler](const std::string& batch_id) {
       caf::anon_send(reconciler, reconcile_acked{batch_id});
     };
