@@ -2,8 +2,9 @@
 // schemas from `co`) share a project through the server. Covers what apps lean on beyond
 // raw cojson: accounts created over the server, deep loading with `resolve`, a list of
 // maps with plain text, a feed, a record, a 300 KB file, a group extending another,
-// live subscriptions both ways, the worker inbox, a reader's edit that must not take
-// effect, and everything loaded again by a fresh worker after the server restarts.
+// live subscriptions both ways, the worker inbox, an invite, a branch merged back, unique
+// CoValues upserted by two accounts, a reader's edit that must not take effect, and
+// everything loaded again by a fresh worker after the server restarts.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createWebSocketPeer } from "cojson-transport-ws";
@@ -21,6 +22,7 @@ const Project = co.map({
 });
 const Note = co.map({ text: z.string() });
 const Message = co.map({ text: z.string() });
+const Event = co.map({ title: z.string(), identifier: z.string() });
 const deep = { tasks: { $each: { notes: true } }, log: true, file: true, tags: true };
 
 // An account created the way `jazz-run account create` does: over the sync server.
@@ -129,6 +131,34 @@ export async function run(ctx) {
   await waitFor(() => received.length === 1, { what: "Alice's inbox to receive Bob's message" });
   assert.deepEqual(received[0], ["hi inbox", B.$jazz.id]);
   log("inbox message received");
+
+  // An invite: Bob joins a private group with its secret and writes; a branch merges.
+  const privateGroup = Group.create({ owner: A });
+  const invite = privateGroup.$jazz.createInvite("writer");
+  const privateNote = Note.create({ text: "private" }, { owner: privateGroup });
+  await A.$jazz.waitForAllCoValuesSync({ timeout: 20000 });
+  await B.acceptInvite(privateGroup.$jazz.id, invite, Group);
+  const privateForBob = await Note.load(privateNote.$jazz.id, { loadAs: B });
+  assert(privateForBob.$isLoaded, "Bob reads the private note after accepting the invite");
+  privateForBob.$jazz.set("text", "written by an invitee");
+  await waitFor(() => privateNote.text === "written by an invitee", { what: "the invitee's edit to reach Alice" });
+  const branch = await Note.load(privateNote.$jazz.id, { loadAs: B, unstable_branch: { name: "draft" } });
+  assert(branch.$isLoaded, "Bob opens a branch");
+  branch.$jazz.set("text", "merged from a branch");
+  branch.$jazz.unstable_merge();
+  await waitFor(() => privateNote.text === "merged from a branch", { what: "the merged branch to reach Alice" });
+
+  // Unique CoValues: a miss is answered, and both accounts upsert the same one.
+  const workspace = Group.create({ owner: A });
+  workspace.addMember("everyone", "writer");
+  assert.equal((await Event.loadUnique("ev-1", workspace.$jazz.id, { loadAs: A }))?.$isLoaded, false);
+  const created = await Event.upsertUnique({ value: { title: "one", identifier: "ev-1" }, unique: "ev-1", owner: workspace });
+  await A.$jazz.waitForAllCoValuesSync({ timeout: 20000 });
+  const workspaceForBob = await Group.load(workspace.$jazz.id, { loadAs: B });
+  const updated = await Event.upsertUnique({ value: { title: "two", identifier: "ev-1" }, unique: "ev-1", owner: workspaceForBob });
+  assert.equal(updated.$jazz.id, created.$jazz.id, "the same unique CoValue");
+  await waitFor(() => created.title === "two", { what: "Bob's upsert to reach Alice" });
+  log("invite, branch merge and unique upserts");
 
   // A reader's edit does not take effect for anybody else.
   const carol = await worker(ctx, server.url, carolCredentials, { skipInboxLoad: true });
