@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <utility>
 
 #include "actors/retry_backoff.hpp"
 #include "config/log.hpp"
@@ -37,6 +38,8 @@ struct peer_entry {
   bool push_in_flight = false;
   bool push_again = false;
   bool push_again_force_known = false;
+  // The peer held content back and asked for it again: the next content is its resend.
+  bool resend_next = false;
   std::vector<caf::typed_response_promise<push_done>> push_waiters;
 };
 
@@ -341,9 +344,11 @@ std::vector<std::string> content_for(covalue_actor_state& st, const known_state&
 
 void send_content(self_ptr self, peer_entry& p, bool force_known) {
   auto& st = self->state;
+  const bool resend = std::exchange(p.resend_next, false);
   auto pieces = content_for(st, p.known);
   if (!pieces.empty()) {
-    send_to(self, p.handle, std::move(pieces), content_priority(st), action::content);
+    for (std::size_t i = 0; i < pieces.size(); ++i) st.ctx.metrics->count_out(action::content);
+    self->send(p.handle, outgoing_messages{std::move(pieces), content_priority(st), st.id, p.known, resend});
     protocol::merge_into(p.known, st.cv->known());
   } else if (force_known || !p.told_known) {
     send_known(self, p.handle, known_for(st, p.known));
@@ -1029,6 +1034,11 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         if (!st.cv->has_header()) return push_done{st.id};
         auto promise = self->make_response_promise<push_done>();
         peer_entry& p = entry_for(self, q.peer, q.peer_id);
+        if (q.resend_from) {
+          // The peer dropped content it could not queue: it holds this much.
+          p.known = std::move(*q.resend_from);
+          p.resend_next = true;
+        }
         p.push_waiters.push_back(promise);
         push_to(self, q.peer.id(), false, q.visited);
         return promise;

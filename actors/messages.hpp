@@ -34,9 +34,15 @@ struct connection_closed {
   std::string reason;
 };
 // Encoded sync messages to send, in order, at one priority (0 high, 3 medium, 6 low).
+// Content carries its CoValue and what the sender believed the peer held before it: a
+// peer whose queue is over its limit holds the content back (drops it) and later asks
+// for it again from there (dependency_push::resend_from).
 struct outgoing_messages {
   std::vector<std::string> messages;
   int priority = 0;
+  std::string content_of;  // the CoValue whose content this is; empty for other messages
+  protocol::known_state known_before;
+  bool resend = false;  // the answer to such a request: queued whatever the queue holds
 };
 
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
@@ -81,6 +87,9 @@ struct dependency_push {
   peer_actor peer;
   std::uint64_t peer_id = 0;
   std::vector<std::string> visited;  // the chain that asked, to cut cycles
+  // Set by a peer that held content back: it holds this much (replacing what we
+  // believed) and got the dependencies already; send the rest as a resend.
+  std::optional<protocol::known_state> resend_from;
 };
 struct push_done {
   std::string id;

@@ -48,6 +48,7 @@ struct sync_metrics {
   std::atomic<std::uint64_t> storage_loads{0};
   std::atomic<std::uint64_t> storage_read_failures{0};
   std::atomic<std::uint64_t> slow_consumers_closed{0};
+  std::atomic<std::uint64_t> content_held_back{0};
   latency_histogram storage_write_latency;
   // Every actor's probe: mailbox depths and message rates per actor kind.
   actor_registry actors;

@@ -4,6 +4,7 @@
 #include <deque>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "config/log.hpp"
 #include "gateway/fifo.hpp"
@@ -17,6 +18,10 @@ struct reconcile_batch {
   std::size_t unanswered = 0;       // known queries still out
   std::set<std::string> unsettled;  // CoValues we sent a load for
 };
+
+// A peer that asks for far more than it reads is stopped by the stall rule; this bounds
+// what it costs until then.
+constexpr std::size_t kMaxHeldContents = 100000;
 
 struct peer_state {
   std::shared_ptr<gateway::sync_connection> connection;
@@ -33,6 +38,12 @@ struct peer_state {
   std::uint64_t sent_when_armed = 0;
   bool stall_check_armed = false;
   std::array<gateway::fifo<std::string>, 3> queues;  // high, medium, low
+  // Content held back while the queue was over its limit: the CoValues in the order
+  // they came (dependencies first), each with where the peer's copy stopped. Asked for
+  // again, one at a time, once the queue has drained to half the limit.
+  std::deque<std::string> held;
+  std::unordered_map<std::string, protocol::known_state> held_from;
+  bool resend_in_flight = false;
   std::map<std::string, reconcile_batch> reconciles;
   bool closing = false;
   std::shared_ptr<actor_probe> probe;
@@ -54,7 +65,7 @@ gateway::fifo<std::string>* next_queue(peer_state& st) {
 
 // Moves queued messages to the socket while it is not backed up; when it is, asks the
 // connection to say when it caught up.
-void flush(self_ptr self) {
+void send_queued(self_ptr self) {
   auto& st = self->state;
   if (!st.connection) return;
   for (;;) {
@@ -82,6 +93,48 @@ void flush(self_ptr self) {
   }
 }
 
+void forget_held(peer_state& st) {
+  st.held.clear();
+  st.held_from.clear();
+}
+
+void flush(self_ptr self);
+
+void finish_resend(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  st.resend_in_flight = false;
+  if (!st.held.empty() && st.held.front() == id) {
+    st.held_from.erase(id);
+    st.held.pop_front();
+  }
+  flush(self);
+}
+
+// Asks for the oldest held-back content again, once the queue has room for it. One at
+// a time: each answer is queued before the next is asked for, so they keep their order.
+void resend_held(self_ptr self) {
+  auto& st = self->state;
+  if (st.resend_in_flight || st.held.empty() || st.closing || st.queued_bytes > st.options.max_queued_bytes / 2) {
+    return;
+  }
+  st.resend_in_flight = true;
+  const std::string id = st.held.front();
+  self->request(st.manager, std::chrono::seconds(60),
+                dependency_push{id, caf::actor_cast<peer_actor>(self), st.id, {}, st.held_from.at(id)})
+      .then([=](push_done&) { finish_resend(self, id); },
+            [=](caf::error& err) {
+              // The peer's next load (a reconnect, a retry) asks for it again.
+              log::warn(actor_origin(self), "held-back content could not be resent",
+                        {{"peer", self->state.id}, {"id", id}, {"error", self->system().render(err)}});
+              finish_resend(self, id);
+            });
+}
+
+void flush(self_ptr self) {
+  send_queued(self);
+  resend_held(self);
+}
+
 void close_slow_consumer(self_ptr self, const char* why) {
   auto& st = self->state;
   if (st.closing) return;
@@ -91,7 +144,33 @@ void close_slow_consumer(self_ptr self, const char* why) {
             {{"peer", st.id}, {"why", why}, {"queued_bytes", st.queued_bytes}, {"limit", st.options.max_queued_bytes}});
   for (auto& q : st.queues) q.clear();
   st.queued_bytes = 0;
+  forget_held(st);
   st.connection->close(1008, "outgoing queue limit exceeded");
+}
+
+// Content for a peer whose queue is over its limit is not queued: only what the peer is
+// believed to have had before it is kept, and the content is asked for again once the
+// queue drains (everything since comes with it, so later content of that CoValue is
+// dropped until then). Memory stays bounded however much a peer asks for at once.
+bool hold_back(self_ptr self, outgoing_messages& out) {
+  auto& st = self->state;
+  if (out.content_of.empty() || out.resend) return false;
+  if (st.closing) return true;
+  if (auto it = st.held_from.find(out.content_of); it != st.held_from.end()) {
+    // The resend starts where the earliest dropped content did (a load may have told
+    // the sender the peer holds less than it believed).
+    protocol::intersect_into(it->second, out.known_before);
+    return true;
+  }
+  if (st.queued_bytes <= st.options.max_queued_bytes) return false;
+  if (st.held.size() >= kMaxHeldContents) {
+    close_slow_consumer(self, "too much content held back");
+    return true;
+  }
+  st.held.push_back(out.content_of);
+  st.held_from.emplace(std::move(out.content_of), std::move(out.known_before));
+  st.metrics->content_held_back++;
+  return true;
 }
 
 void enqueue(self_ptr self, std::string message, int priority) {
@@ -102,14 +181,15 @@ void enqueue(self_ptr self, std::string message, int priority) {
 }
 
 // The limits, once a group of messages (one CoValue's content, one message of our own)
-// is queued on top of `before` bytes. A group that comes while the queue is within the
-// limit is taken whole, however large (a big CoValue for a peer that reads): the hard
-// limit stops a peer that keeps asking while its queue is over the limit, the stall
-// check one whose socket (barely) drains.
-void check_queue(self_ptr self, std::size_t before) {
+// is queued on top of `before` bytes. Content comes only while the queue is within the
+// limit (else it is held back) and is taken whole, however large (a big CoValue for a
+// peer that reads). The hard limit stops a peer whose other messages (acks of what it
+// keeps asking) pile up while the queue is over the limit; the stall check one whose
+// socket (barely) drains.
+void check_queue(self_ptr self, std::size_t before, bool is_content) {
   auto& st = self->state;
   if (st.closing) return;
-  if (before > st.options.max_queued_bytes && st.queued_bytes > st.options.hard_queued_bytes) {
+  if (!is_content && before > st.options.max_queued_bytes && st.queued_bytes > st.options.hard_queued_bytes) {
     close_slow_consumer(self, "queue over the hard limit");
   } else if (st.queued_bytes > st.options.max_queued_bytes && !st.stall_check_armed) {
     st.stall_check_armed = true;
@@ -135,7 +215,7 @@ void check_stall(self_ptr self) {
 void send_own(self_ptr self, std::string message) {
   const auto before = self->state.queued_bytes;
   enqueue(self, std::move(message), 0);
-  check_queue(self, before);
+  check_queue(self, before, false);
   flush(self);
 }
 
@@ -252,9 +332,10 @@ peer_actor::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::
       [=](outgoing_messages& out) {
         note_message(self, *self->state.probe);
         auto& st = self->state;
+        if (hold_back(self, out)) return;
         const auto before = st.queued_bytes;
         for (auto& m : out.messages) enqueue(self, std::move(m), out.priority);
-        check_queue(self, before);
+        check_queue(self, before, !out.content_of.empty());
         // With more messages waiting, send once they are in: they share frames.
         if (st.probe->mailbox.load(std::memory_order_relaxed) == 0) {
           flush(self);
@@ -271,7 +352,9 @@ peer_actor::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::
       [=](upstream_connected) {
         note_message(self, *self->state.probe);
         // An upstream link closed as a slow consumer has connected again: queue anew.
+        // Its subscriptions and reconcile bring what was held back for the old one.
         self->state.closing = false;
+        forget_held(self->state);
         if (self->state.options.on_upstream_connected) self->state.options.on_upstream_connected();
       },
       [=](connection_closed& c) {

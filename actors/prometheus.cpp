@@ -97,6 +97,9 @@ std::string render_prometheus(const sync_metrics& m, const gateway::server_count
   e.family("moai_slow_consumers_disconnected_total", "counter",
            "Peers disconnected because their outgoing queue exceeded the limit.");
   e.sample("moai_slow_consumers_disconnected_total", load(m.slow_consumers_closed));
+  e.family("moai_content_held_back_total", "counter",
+           "CoValue contents held back from a peer whose outgoing queue was over the limit, to be resent as it drains.");
+  e.sample("moai_content_held_back_total", load(m.content_held_back));
   e.family("moai_http_requests_total", "counter", "HTTP requests received (upgrades included).");
   e.sample("moai_http_requests_total", load(server.http_requests));
 

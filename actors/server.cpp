@@ -222,9 +222,8 @@ int run_server(const config& cfg) {
     // An upstream whose socket barely drains while its queue is over the limit (the
     // stall rule) has its link dropped and connected again (close() reconnects, after a
     // long backoff); the reconnection's subscriptions and reconcile resend what was lost.
-    // No hard limit: what a reconcile batch asks for comes as one burst (up to 100
-    // CoValues, files among them), and cutting it off would redo the same burst after
-    // every reconnection without ever getting through.
+    // No hard limit: after a reconnection every CoValue in memory subscribes at once,
+    // and cutting that burst of loads off would redo it after every reconnection.
     upstream_opts.hard_queued_bytes = SIZE_MAX;
     upstream_opts.on_reconcile_ack = [reconciler = *reconciler](const std::string& batch_id) {
       caf::anon_send(reconciler, reconcile_acked{batch_id});

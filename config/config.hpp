@@ -56,7 +56,7 @@ struct config {
   std::uint32_t max_connections = 10000;
   std::uint32_t max_body_bytes = 1u << 20;           // HTTP request bodies
   std::uint32_t max_covalues_in_memory = 100000;     // idle ones retire early beyond this
-  std::uint64_t max_peer_queue_bytes = 64ull << 20;  // a slower consumer is disconnected
+  std::uint64_t max_peer_queue_bytes = 64ull << 20;  // beyond it content is held back
   std::uint32_t idle_timeout_ms = 60000;             // a silent connection is dropped; 0 = never
 };
 

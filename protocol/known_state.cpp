@@ -20,6 +20,19 @@ void merge_into(known_state& target, const known_state& other) {
   merge_into(target.sessions, other.sessions);
 }
 
+void intersect_into(known_state& target, const known_state& other) {
+  target.header = target.header && other.header;
+  for (auto it = target.sessions.begin(); it != target.sessions.end();) {
+    auto theirs = other.sessions.find(it->first);
+    if (theirs == other.sessions.end() || theirs->second == 0) {
+      it = target.sessions.erase(it);
+    } else {
+      it->second = std::min(it->second, theirs->second);
+      ++it;
+    }
+  }
+}
+
 bool is_covered_by(const known_state& a, const known_state& b) {
   if (a.header && !b.header) return false;
   for (const auto& [session, count] : a.sessions) {

@@ -25,6 +25,10 @@ struct known_state {
 void merge_into(known_state& target, const known_state& other);
 void merge_into(session_counts& target, const session_counts& other);
 
+// Per session the minimum (a session `other` lacks is dropped); header only if both
+// have it. What is held by both.
+void intersect_into(known_state& target, const known_state& other);
+
 // True when `a` holds nothing that `b` lacks (header and every session count).
 bool is_covered_by(const known_state& a, const known_state& b);
 

@@ -1,7 +1,8 @@
-// Peers that do not read what the server has for them are disconnected (one whose
-// socket stalls with its queue over the limit, one that keeps asking past the hard
-// limit); everyone else keeps syncing, and a peer that reads gets a CoValue bigger than
-// the limits all the same.
+// Slow peers. Content for a peer whose queue is over the limit is held back and resent
+// as the queue drains, so a peer that reads gets everything it asks for, however much at
+// once (a 10 MB CoValue; 16 MB asked for in one go). Peers that do not read are
+// disconnected: one whose socket stalls with its queue over the limit, one whose acks
+// pile up past the hard limit. Everyone else keeps syncing.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadOrFail, log, newClient, rawClient, sleep, startServer, waitFor } from "../interop/lib/harness.mjs";
@@ -42,14 +43,56 @@ export async function run(ctx) {
   assert.match(server.logs(), /why=queue over the limit and the socket barely drains/);
   log("stalled peer cut off");
 
-  // A peer that reads nothing but asks for the 1 MB map again and again (a load with
-  // empty sessions restarts from zero): cut off at the hard limit, long before a stall.
-  const slow = await rawClient(server.url);
-  slow.ws._socket.pause();
+  // A peer that asks for 16 MB at once while not reading: the 10 MB map is queued whole,
+  // the six 1 MB maps asked for after it are held back. Once it reads, it gets them all.
+  const six = [];
+  for (let m = 0; m < 6; m++) {
+    const map = group.createMap();
+    for (let i = 0; i < 4; i++) map.set(`blob${i}`, `${m}${i}`.repeat(125_000));
+    six.push(map);
+  }
+  await Promise.all(six.map((m) => m.core.waitForSync()));
+  const heldBack = async () => metric(await scrape(server), "moai_content_held_back_total");
+  const asker = await rawClient(server.url);
+  asker.ws._socket.pause();
+  asker.send({ action: "load", id: huge.id, header: false, sessions: {} });
+  await sleep(300);
+  for (const m of six) asker.send({ action: "load", id: m.id, header: false, sessions: {} });
+  await waitFor(async () => (await heldBack()) >= 6, { what: "the six maps to be held back" });
+  asker.ws._socket.resume();
+  const complete = (map) => {
+    const want = map.core.knownState().sessions;
+    const got = {};
+    for (const msg of asker.messages) {
+      if (msg.action !== "content" || msg.id !== map.id) continue;
+      for (const [session, piece] of Object.entries(msg.new ?? {})) {
+        got[session] = Math.max(got[session] ?? 0, piece.after + piece.newTransactions.length);
+      }
+    }
+    return asker.messages.some((msg) => msg.action === "content" && msg.id === map.id && msg.header) &&
+      Object.entries(want).every(([session, n]) => got[session] === n);
+  };
+  await waitFor(() => [huge, ...six].every(complete), { timeout: 30000, what: "the asker to get all 16 MB" });
+  assert.equal(asker.closed(), null, "the asker stays connected");
+  assert.equal(await cutOff(), 1, "only the stalled peer was cut off");
+  asker.close();
+  log(`16 MB asked at once arrived; ${await heldBack()} contents were held back and resent`);
+
+  // A real client that loads the six maps at once gets them, and is not cut off.
+  const c = await newClient(ctx, server.url, "Carol");
+  const sixC = await Promise.all(six.map((m) => loadOrFail(c.node, m.id, "a 1 MB map for C")));
+  await waitFor(() => sixC.every((m) => m.get("blob3")?.length === 250_000), { what: "C to have the six maps" });
+  assert.equal(await cutOff(), 1, "C was not cut off");
+
+  // A peer that reads nothing and keeps asking for what it already has: the acks pile
+  // up, and it is cut off at the hard limit, long before a stall.
+  const greedy = await rawClient(server.url);
+  greedy.ws._socket.pause();
   const asked = Date.now();
-  const load = JSON.stringify({ action: "load", id: big.id, header: false, sessions: {} });
-  for (let i = 0; i < 64 && slow.ws.readyState === 1; i++) {
-    slow.send(load);
+  const load = JSON.stringify({ action: "load", id: big.id, header: true, sessions: big.core.knownState().sessions });
+  const frame = Array(1000).fill(load).join("\n");
+  for (let i = 0; i < 60 && greedy.ws.readyState === 1; i++) {
+    greedy.send(frame);
     await sleep(20);
   }
   await waitFor(async () => (await cutOff()) >= 2, { what: "the greedy peer to be cut off" });
@@ -64,7 +107,7 @@ export async function run(ctx) {
   log(`others keep syncing; server RSS ${(rss / 1e6).toFixed(1)} MB`);
   assert.ok(rss < 400e6, `memory stays bounded (${rss} bytes)`);
 
-  for (const peer of [stuck, slow]) {
+  for (const peer of [stuck, greedy]) {
     peer.ws._socket.resume();
     const closed = await Promise.race([peer.whenClosed(), sleep(20000).then(() => null)]);
     assert.ok(closed, "a cut-off peer's connection is closed once it reads again");

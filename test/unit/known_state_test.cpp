@@ -18,6 +18,18 @@ BOOST_AUTO_TEST_CASE(merge_takes_the_maximum) {
   BOOST_TEST(a.sessions.at("s3") == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(intersect_takes_the_minimum) {
+  known_state a{"co_z1", true, {{"s1", 3}, {"s2", 5}, {"s4", 1}}};
+  known_state b{"co_z1", false, {{"s1", 4}, {"s2", 1}, {"s3", 2}, {"s4", 0}}};
+  intersect_into(a, b);
+  BOOST_TEST(!a.header);
+  BOOST_TEST((a.sessions == session_counts{{"s1", 3}, {"s2", 1}}));
+  known_state c{"co_z1", true, {{"s1", 2}}};
+  intersect_into(c, known_state{"co_z1", true, {{"s1", 7}}});
+  BOOST_TEST(c.header);
+  BOOST_TEST((c.sessions == session_counts{{"s1", 2}}));
+}
+
 BOOST_AUTO_TEST_CASE(coverage) {
   known_state small{"co_z1", true, {{"s1", 3}}};
   known_state big{"co_z1", true, {{"s1", 4}, {"s2", 1}}};
