@@ -30,6 +30,7 @@ struct peer_entry {
   peer_actor handle;
   std::uint64_t peer_id = 0;
   known_state known;        // optimistic: what we believe the peer holds
+  known_state said;         // what the peer itself told us it holds (loads, knowns, content)
   bool told_known = false;  // we have told it our state at least once
   bool errored = false;     // it sent invalid content: ignore it for this CoValue
   bool asked_for_header = false;
@@ -132,7 +133,7 @@ int content_priority(const covalue_actor_state& st) {
 
 void send_to(self_ptr self, const peer_actor& peer, std::vector<std::string> messages, int priority, action kind) {
   for (std::size_t i = 0; i < messages.size(); ++i) self->state.ctx.metrics->count_out(kind);
-  self->send(peer, outgoing_messages{std::move(messages), priority});
+  self->send(peer, outgoing_messages{std::move(messages), priority, {}, {}, false});
 }
 
 void send_known(self_ptr self, const peer_actor& peer, const known_state& known, bool correction = false) {
@@ -232,6 +233,7 @@ peer_entry& entry_for(self_ptr self, const peer_actor& peer, std::uint64_t peer_
     it->second.handle = peer;
     it->second.peer_id = peer_id;
     it->second.known = known_state{st.id, false, {}};
+    it->second.said = known_state{st.id, false, {}};
     self->monitor(peer);  // its down message drops the entry
   }
   return it->second;
@@ -410,7 +412,7 @@ void push_to(self_ptr self, caf::actor_id peer_key, bool force_known, const std:
     auto done = [=]() {
       if (--*remaining == 0) finish_push(self, peer_key, generation, force_known);
     };
-    self->request(st.ctx.manager, st.ctx.options.push_timeout, dependency_push{d, p.handle, p.peer_id, chain})
+    self->request(st.ctx.manager, st.ctx.options.push_timeout, dependency_push{d, p.handle, p.peer_id, chain, std::nullopt})
         .then([=](push_done&) { done(); },
               [=](caf::error& err) {
                 log::debug(actor_origin(self), "dependency push did not finish in time",
@@ -617,6 +619,7 @@ void apply_content(self_ptr self, pending_content&& item) {
   } else {
     protocol::merge_into(p.known, accepted);
   }
+  protocol::merge_into(p.said, accepted);
   std::string reply = protocol::encode_known(gap ? claimable(st) : known_for(st, p.known), gap);
   p.told_known = true;
 
@@ -811,6 +814,7 @@ void on_load(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, known
   auto& st = self->state;
   peer_entry& p = entry_for(self, peer, peer_id);
   p.known = std::move(known);  // replace: the peer's word is the truth
+  p.said = p.known;
   if (st.cv->has_header()) {
     // The peer holds something we lack: our known state goes first, so it sends that
     // (content alone would not say what we lack; a moai edge relies on this). As a
@@ -842,9 +846,11 @@ void on_known(self_ptr self, const peer_actor& peer, std::uint64_t peer_id, know
   if (correction || (is_upstream(st, peer) && !st.upstream_answered)) {
     // The upstream's answer to our subscription is its whole state: it replaces what we
     // assumed (that it holds what we hold). Later ones are acks, merged as usual.
-    p.known = std::move(known);
+    p.known = known;
+    p.said = std::move(known);
   } else {
     protocol::merge_into(p.known, known);
+    protocol::merge_into(p.said, known);
   }
   if (st.cv->has_header()) {
     push_to(self, peer.id(), false, {});
@@ -1035,13 +1041,23 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         auto promise = self->make_response_promise<push_done>();
         peer_entry& p = entry_for(self, q.peer, q.peer_id);
         if (q.resend_from) {
-          // The peer dropped content it could not queue: it holds this much.
+          // The peer dropped content it could not queue: it holds this much, and what it
+          // told us since (not echoed back). Its held dependencies went first.
           p.known = std::move(*q.resend_from);
+          protocol::merge_into(p.known, p.said);
           p.resend_next = true;
+          if (!p.push_in_flight) p.deps_pushed_generation = st.deps_generation;
         }
         p.push_waiters.push_back(promise);
         push_to(self, q.peer.id(), false, q.visited);
         return promise;
+      },
+      [=](dependencies_query&) -> dependencies_reply {
+        note_message(self, *self->state.probe);
+        auto& st = self->state;
+        st.received++;
+        const auto& deps = st.cv->dependencies();
+        return dependencies_reply{std::vector<std::string>(deps.begin(), deps.end())};
       },
       [=](known_query&) -> known_reply {
         note_message(self, *self->state.probe);

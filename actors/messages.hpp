@@ -88,11 +88,21 @@ struct dependency_push {
   std::uint64_t peer_id = 0;
   std::vector<std::string> visited;  // the chain that asked, to cut cycles
   // Set by a peer that held content back: it holds this much (replacing what we
-  // believed) and got the dependencies already; send the rest as a resend.
+  // believed, plus what it told us since) and has resent held dependencies first; send
+  // the rest as a resend.
   std::optional<protocol::known_state> resend_from;
 };
 struct push_done {
   std::string id;
+};
+
+// A CoValue's dependencies (its group, accounts, parent groups): a peer resending held
+// content sends the ones it also holds first.
+struct dependencies_query {
+  std::string id;
+};
+struct dependencies_reply {
+  std::vector<std::string> ids;
 };
 
 // The server's known state of a CoValue (for reconcile), from memory or storage.
@@ -156,14 +166,16 @@ using persist_atom = caf::atom_constant<caf::atom("persist")>;
 using covalue_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
                      caf::replies_to<dependency_push>::with<push_done>, caf::replies_to<known_query>::with<known_reply>,
-                     caf::replies_to<snapshot_query>::with<snapshot_reply>, caf::reacts_to<retire_decision>,
+                     caf::replies_to<snapshot_query>::with<snapshot_reply>,
+                     caf::replies_to<dependencies_query>::with<dependencies_reply>, caf::reacts_to<retire_decision>,
                      caf::reacts_to<tick_atom>, caf::reacts_to<evict_atom>, caf::reacts_to<drain_atom>,
                      caf::reacts_to<persist_atom>, caf::reacts_to<upstream_link>, caf::reacts_to<upstream_wait_over>>;
 
 using sync_manager_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
                      caf::replies_to<dependency_push>::with<push_done>, caf::replies_to<known_query>::with<known_reply>,
-                     caf::replies_to<snapshot_query>::with<snapshot_reply>, caf::reacts_to<retire_request>,
+                     caf::replies_to<snapshot_query>::with<snapshot_reply>,
+                     caf::replies_to<dependencies_query>::with<dependencies_reply>, caf::reacts_to<retire_request>,
                      caf::replies_to<stats_query>::with<manager_stats>, caf::reacts_to<evict_atom>,
                      caf::reacts_to<upstream_link>>;
 
@@ -212,6 +224,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::availability_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::availability)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::dependency_push)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::push_done)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::dependencies_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::dependencies_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::known_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::known_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::snapshot_query)

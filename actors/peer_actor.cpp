@@ -4,8 +4,8 @@
 #include <deque>
 #include <map>
 #include <set>
-#include <unordered_map>
 
+#include "actors/held_content.hpp"
 #include "config/log.hpp"
 #include "gateway/fifo.hpp"
 #include "protocol/coalesce.hpp"
@@ -18,10 +18,6 @@ struct reconcile_batch {
   std::size_t unanswered = 0;       // known queries still out
   std::set<std::string> unsettled;  // CoValues we sent a load for
 };
-
-// A peer that asks for far more than it reads is stopped by the stall rule; this bounds
-// what it costs until then.
-constexpr std::size_t kMaxHeldContents = 100000;
 
 struct peer_state {
   std::shared_ptr<gateway::sync_connection> connection;
@@ -38,12 +34,14 @@ struct peer_state {
   std::uint64_t sent_when_armed = 0;
   bool stall_check_armed = false;
   std::array<gateway::fifo<std::string>, 3> queues;  // high, medium, low
-  // Content held back while the queue was over its limit: the CoValues in the order
-  // they came (dependencies first), each with where the peer's copy stopped. Asked for
-  // again, one at a time, once the queue has drained to half the limit.
-  std::deque<std::string> held;
-  std::unordered_map<std::string, protocol::known_state> held_from;
+  // Content held back while the queue was over its limit, asked for again one CoValue at
+  // a time once the queue has drained to half the limit. `held_epoch` tells answers to
+  // requests made before the notes were cleared; `resend_chain` holds the CoValues whose
+  // held dependencies go first (it cuts dependency cycles).
+  held_content held;
   bool resend_in_flight = false;
+  std::uint64_t held_epoch = 0;
+  std::set<std::string> resend_chain;
   std::map<std::string, reconcile_batch> reconciles;
   bool closing = false;
   std::shared_ptr<actor_probe> probe;
@@ -95,23 +93,50 @@ void send_queued(self_ptr self) {
 
 void forget_held(peer_state& st) {
   st.held.clear();
-  st.held_from.clear();
+  st.held_epoch++;
+  st.resend_in_flight = false;
+  st.resend_chain.clear();
 }
 
 void flush(self_ptr self);
 
-void finish_resend(self_ptr self, const std::string& id) {
+// A resend failed (the CoValue actor did not answer): the others go first, and after a
+// few tries the peer's own next load has to ask for it.
+constexpr int kMaxResendFailures = 3;
+
+void finish_resend(self_ptr self, const std::string& id, const protocol::known_state& sent_from, bool ok) {
   auto& st = self->state;
   st.resend_in_flight = false;
-  if (!st.held.empty() && st.held.front() == id) {
-    st.held_from.erase(id);
-    st.held.pop_front();
+  st.resend_chain.clear();
+  if (ok) {
+    st.held.resent(id, sent_from);
+  } else if (!st.held.failed(id, kMaxResendFailures)) {
+    log::warn(actor_origin(self), "gave up resending held-back content", {{"peer", st.id}, {"id", id}});
   }
   flush(self);
 }
 
-// Asks for the oldest held-back content again, once the queue has room for it. One at
-// a time: each answer is queued before the next is asked for, so they keep their order.
+void request_resend(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  const auto epoch = st.held_epoch;
+  const protocol::known_state sent_from = st.held.from(id);
+  self->request(st.manager, std::chrono::seconds(60),
+                dependency_push{id, caf::actor_cast<peer_actor>(self), st.id, {}, sent_from})
+      .then(
+          [=](push_done&) {
+            if (epoch == self->state.held_epoch) finish_resend(self, id, sent_from, true);
+          },
+          [=](caf::error& err) {
+            if (epoch != self->state.held_epoch) return;
+            log::warn(actor_origin(self), "held-back content could not be resent",
+                      {{"peer", self->state.id}, {"id", id}, {"error", self->system().render(err)}});
+            finish_resend(self, id, sent_from, false);
+          });
+}
+
+// Asks for the oldest held-back content again once the queue has room for it, one
+// CoValue at a time (each answer is queued before the next is asked for). Its
+// dependencies that are held too (their content changed after it was held) go first.
 void resend_held(self_ptr self) {
   auto& st = self->state;
   if (st.resend_in_flight || st.held.empty() || st.closing || st.queued_bytes > st.options.max_queued_bytes / 2) {
@@ -119,15 +144,26 @@ void resend_held(self_ptr self) {
   }
   st.resend_in_flight = true;
   const std::string id = st.held.front();
-  self->request(st.manager, std::chrono::seconds(60),
-                dependency_push{id, caf::actor_cast<peer_actor>(self), st.id, {}, st.held_from.at(id)})
-      .then([=](push_done&) { finish_resend(self, id); },
-            [=](caf::error& err) {
-              // The peer's next load (a reconnect, a retry) asks for it again.
-              log::warn(actor_origin(self), "held-back content could not be resent",
-                        {{"peer", self->state.id}, {"id", id}, {"error", self->system().render(err)}});
-              finish_resend(self, id);
-            });
+  const auto epoch = st.held_epoch;
+  self->request(st.manager, std::chrono::seconds(60), dependencies_query{id})
+      .then(
+          [=](dependencies_reply& deps) {
+            auto& st = self->state;
+            if (epoch != st.held_epoch) return;
+            st.resend_chain.insert(id);
+            for (const auto& d : deps.ids) {
+              if (st.held.holds(d) && !st.resend_chain.count(d)) {
+                st.held.move_to_front(d);
+                st.resend_in_flight = false;
+                resend_held(self);
+                return;
+              }
+            }
+            request_resend(self, id);
+          },
+          [=](caf::error&) {
+            if (epoch == self->state.held_epoch) request_resend(self, id);
+          });
 }
 
 void flush(self_ptr self) {
@@ -148,28 +184,20 @@ void close_slow_consumer(self_ptr self, const char* why) {
   st.connection->close(1008, "outgoing queue limit exceeded");
 }
 
-// Content for a peer whose queue is over its limit is not queued: only what the peer is
-// believed to have had before it is kept, and the content is asked for again once the
-// queue drains (everything since comes with it, so later content of that CoValue is
-// dropped until then). Memory stays bounded however much a peer asks for at once.
+// Content for a peer whose queue is over its limit is not queued: only where the peer's
+// copy stopped is noted, and the content is asked for again once the queue drains
+// (everything since comes with it, so later content of that CoValue is dropped until
+// then). Nothing overtakes held content, so dependencies stay first. Memory stays
+// bounded however much a peer asks for at once.
 bool hold_back(self_ptr self, outgoing_messages& out) {
   auto& st = self->state;
   if (out.content_of.empty() || out.resend) return false;
   if (st.closing) return true;
-  if (auto it = st.held_from.find(out.content_of); it != st.held_from.end()) {
-    // The resend starts where the earliest dropped content did (a load may have told
-    // the sender the peer holds less than it believed).
-    protocol::intersect_into(it->second, out.known_before);
-    return true;
-  }
-  if (st.queued_bytes <= st.options.max_queued_bytes) return false;
-  if (st.held.size() >= kMaxHeldContents) {
-    close_slow_consumer(self, "too much content held back");
-    return true;
-  }
-  st.held.push_back(out.content_of);
-  st.held_from.emplace(std::move(out.content_of), std::move(out.known_before));
-  st.metrics->content_held_back++;
+  if (st.held.empty() && st.queued_bytes <= st.options.max_queued_bytes) return false;
+  if (st.held.hold(out.content_of, out.known_before)) st.metrics->content_held_back++;
+  // The notes count against the hard limit (a peer that asks for everything and reads
+  // nothing; the upstream link has none).
+  if (st.held.bytes() > st.options.hard_queued_bytes) close_slow_consumer(self, "too much content held back");
   return true;
 }
 

@@ -8,6 +8,23 @@ import { join } from "node:path";
 import { loadOrFail, log, newClient, rawClient, sleep, startServer, waitFor } from "../interop/lib/harness.mjs";
 import { metric, scrape } from "../interop/lib/prometheus.mjs";
 
+// Content arrives dependencies first: a CoValue's group, and the account of each of its
+// sessions, came in an earlier message. Returns the first message that breaks that.
+function dependencyBeforeDependent(messages) {
+  const seen = new Set();
+  for (const [index, msg] of messages.entries()) {
+    if (msg.action !== "content") continue;
+    const needs = Object.keys(msg.new ?? {})
+      .filter((session) => session.startsWith("co_z"))
+      .map((session) => session.split("_session_")[0]);
+    if (msg.header?.ruleset?.type === "ownedByGroup") needs.push(msg.header.ruleset.group);
+    const missing = needs.find((id) => id !== msg.id && !seen.has(id));
+    if (missing) return `message ${index} (content of ${msg.id}) came before any content of ${missing}`;
+    seen.add(msg.id);
+  }
+  return null;
+}
+
 export async function run(ctx) {
   const server = await startServer(ctx, {
     dbPath: join(ctx.workDir, "sync.db"),
@@ -75,8 +92,33 @@ export async function run(ctx) {
   await waitFor(() => [huge, ...six].every(complete), { timeout: 30000, what: "the asker to get all 16 MB" });
   assert.equal(asker.closed(), null, "the asker stays connected");
   assert.equal(await cutOff(), 1, "only the stalled peer was cut off");
+  assert.equal(dependencyBeforeDependent(asker.messages), null);
   asker.close();
-  log(`16 MB asked at once arrived; ${await heldBack()} contents were held back and resent`);
+  log(`16 MB asked at once arrived, dependencies first; ${await heldBack()} contents were held back and resent`);
+
+  // A held group gains a dependency while it waits: Bob becomes an admin and writes to
+  // it. The resend sends Bob's account (held after the group) first.
+  const team = a.node.createGroup();
+  await team.core.waitForSync();
+  const watcher = await rawClient(server.url);
+  watcher.ws._socket.pause();
+  watcher.send({ action: "load", id: huge.id, header: false, sessions: {} });
+  await sleep(300);
+  const heldBefore = await heldBack();
+  watcher.send({ action: "load", id: team.id, header: false, sessions: {} });
+  await waitFor(async () => (await heldBack()) > heldBefore, { what: "the group to be held back" });
+  team.addMember(await loadOrFail(a.node, b.accountID, "Bob's account"), "admin");
+  await team.core.waitForSync();
+  const teamB = await loadOrFail(b.node, team.id, "the group for Bob");
+  teamB.addMember("everyone", "reader");
+  await teamB.core.waitForSync();
+  watcher.ws._socket.resume();
+  const bobWrote = (msg) =>
+    msg.action === "content" && msg.id === team.id && Object.keys(msg.new ?? {}).some((s) => s.startsWith(b.accountID));
+  await waitFor(() => watcher.messages.some(bobWrote), { timeout: 30000, what: "Bob's write to the group to arrive" });
+  assert.equal(dependencyBeforeDependent(watcher.messages), null);
+  watcher.close();
+  log("a held group's new dependency went first");
 
   // A real client that loads the six maps at once gets them, and is not cut off.
   const c = await newClient(ctx, server.url, "Carol");
