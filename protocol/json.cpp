@@ -15,21 +15,78 @@ namespace moai::protocol {
 
 namespace {
 
-// RapidJSON 1.1.0 (Debian's) mishandles numbers far outside double's range: with
-// hundreds of digits ("0.000…0") it reads past its table of powers of ten (a crash on
-// hostile input), with huge exponents ("1e-2000000000") its exponent arithmetic
-// overflows. JSON.stringify never writes more than 24 characters or a 3-digit
-// exponent, so such numbers are refused before parsing.
+// RapidJSON 1.1.0 (Debian's) mishandles numbers far outside double's range: it looks up
+// a table of powers of ten at (roughly) the decimal exponent of the number's first
+// digits without checking the bounds (a crash on hostile input: fuzzing found
+// "0.18446744333333363333333333990737095516869e-344"), and with huge exponents
+// ("1e-2000000000") its exponent arithmetic overflows. A double's first significant
+// digit sits between 10^-324 and 10^308, and JSON.stringify never writes more than 24
+// characters or a 3-digit exponent, so numbers outside those bounds are refused
+// before parsing.
 constexpr std::size_t kMaxNumberChars = 100;
 constexpr std::size_t kMaxExponentDigits = 3;
+constexpr long kMinDecimalExponent = -326;  // 5e-324, the smallest double, is -323
+constexpr long kMaxDecimalExponent = 310;   // 1.79e308, the largest, is 309
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// The number token at `p` (JSON grammar) is within the bounds above. Returns false and
+// sets `end` past the token when it is not; a token that is not a JSON number is left
+// to the parser to report.
+bool number_is_safe(const char* p, const char* limit, const char*& end) {
+  const char* const start = p;
+  if (p < limit && *p == '-') ++p;
+  const char* const int_begin = p;
+  while (p < limit && is_digit(*p)) ++p;
+  const char* const int_end = p;
+  const char* frac_begin = p;
+  const char* frac_end = p;
+  if (p < limit && *p == '.') {
+    frac_begin = ++p;
+    while (p < limit && is_digit(*p)) ++p;
+    frac_end = p;
+  }
+  long exponent = 0;
+  std::size_t exponent_digits = 0;
+  if (p < limit && (*p == 'e' || *p == 'E')) {
+    ++p;
+    bool negative = false;
+    if (p < limit && (*p == '+' || *p == '-')) negative = *p++ == '-';
+    while (p < limit && is_digit(*p)) {
+      if (++exponent_digits <= kMaxExponentDigits + 1) exponent = exponent * 10 + (*p - '0');
+      ++p;
+    }
+    if (negative) exponent = -exponent;
+  }
+  end = p;
+  if (static_cast<std::size_t>(p - start) > kMaxNumberChars || exponent_digits > kMaxExponentDigits) return false;
+  // Where the first significant digit sits (RapidJSON trims leading zeros but keeps
+  // one digit, so a zero counts its last digit).
+  const long int_digits = int_end - int_begin;
+  const long all_digits = int_digits + (frac_end - frac_begin);
+  long leading_zeros = 0;
+  for (long i = 0; i + 1 < all_digits; ++i) {
+    const char c = i < int_digits ? int_begin[i] : frac_begin[i - int_digits];
+    if (c != '0') break;
+    ++leading_zeros;
+  }
+  if (all_digits == 0) return true;
+  const char last_digit = frac_end > frac_begin ? frac_end[-1] : int_end[-1];
+  if (leading_zeros + 1 == all_digits && last_digit == '0') {
+    // Zero: RapidJSON's fast path takes it while its power of ten is within 10^±22;
+    // beyond, its slow path normalizes a zero significand (undefined behaviour).
+    const long power = exponent - (frac_end - frac_begin);
+    return power >= -22 && power <= 22;
+  }
+  const long decimal_exponent = int_digits - leading_zeros + exponent;
+  return decimal_exponent >= kMinDecimalExponent && decimal_exponent <= kMaxDecimalExponent;
+}
 
 // Offset of the first number token out of those bounds, or npos.
 std::size_t find_unsafe_number(std::string_view text) {
   const char* const begin = text.data();
   const char* const end = begin + text.size();
-  std::size_t run = 0, exponent_digits = 0;
-  bool in_exponent = false;
-  for (const char* p = begin; p < end; ++p) {
+  for (const char* p = begin; p < end;) {
     const char c = *p;
     if (c == '"') {
       // Skip the string: its closing quote is the first one preceded by an even
@@ -40,28 +97,20 @@ std::size_t find_unsafe_number(std::string_view text) {
         std::size_t slashes = 0;
         for (const char* b = q - 1; b > p && *b == '\\'; --b) ++slashes;
         if (slashes % 2 == 0) {
-          p = q;
+          p = q + 1;
           break;
         }
         ++q;
       }
-      run = exponent_digits = 0;
-      in_exponent = false;
       continue;
     }
-    const bool digit = c >= '0' && c <= '9';
-    if (digit || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E') {
-      if (++run > kMaxNumberChars) return static_cast<std::size_t>(p - begin) + 1 - run;
-      if (c == 'e' || c == 'E') {
-        in_exponent = true;
-        exponent_digits = 0;
-      } else if (digit && in_exponent && ++exponent_digits > kMaxExponentDigits) {
-        return static_cast<std::size_t>(p - begin) + 1 - run;
-      }
+    if (c == '-' || is_digit(c)) {
+      const char* token_end = p;
+      if (!number_is_safe(p, end, token_end)) return static_cast<std::size_t>(p - begin);
+      p = token_end > p ? token_end : p + 1;
       continue;
     }
-    run = exponent_digits = 0;
-    in_exponent = false;
+    ++p;
   }
   return std::string_view::npos;
 }
@@ -69,8 +118,9 @@ std::size_t find_unsafe_number(std::string_view text) {
 template <unsigned Flags>
 bool parse_with(std::string_view text, json_document& doc, std::string& error) {
   if (auto at = find_unsafe_number(text); at != std::string_view::npos) {
-    error = "number out of range (over " + std::to_string(kMaxNumberChars) + " characters or a " +
-            std::to_string(kMaxExponentDigits + 1) + "+ digit exponent) at offset " + std::to_string(at);
+    error = "number out of range (over " + std::to_string(kMaxNumberChars) + " characters, a " +
+            std::to_string(kMaxExponentDigits + 1) + "+ digit exponent, or beyond a double's) at offset " +
+            std::to_string(at);
     doc.SetNull();
     return false;
   }

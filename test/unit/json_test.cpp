@@ -157,6 +157,22 @@ BOOST_AUTO_TEST_CASE(numbers_with_hundreds_of_digits_are_refused_not_crashing) {
   BOOST_TEST(!parse_json("{\"a\":[0.5E+99999]}", doc, error));
   BOOST_TEST(parse_json("[1e308,2.5e-7,1E+21,true,false,\"e1234567\"]", doc, error), error);
   BOOST_TEST(!parse_json("[1" + std::string(300, '0') + "]", doc, error));
+  // Found by fuzzing: RapidJSON looks up its powers of ten at about the decimal exponent
+  // of the first digits, out of bounds beyond a double's range (both crashed moai).
+  BOOST_TEST(!parse_json("[0.18446744333333363333333333990737095516869e-344]", doc, error));
+  BOOST_TEST(error.find("number out of range") != std::string::npos);
+  BOOST_TEST(!parse_json("[0.0" + std::string(16, '7') + "e-340]", doc, error));
+  BOOST_TEST(!parse_json("[0." + std::string(40, '0') + "e-320]", doc, error));  // a zero
+  BOOST_TEST(!parse_json("[0e-30]", doc, error));
+  BOOST_TEST(!parse_json("[1" + std::string(90, '0') + "e250]", doc, error));
+  BOOST_TEST(!parse_stored_json("[0.18446744333333363333333333990737095516869e-344]", doc, error));
+  // Everything a double can be, and zeros as JSON.stringify and others write them.
+  BOOST_TEST(parse_json("[5e-324,4.9406564584124654e-324,1.7976931348623157e308,-2.2250738585072014e-308,"
+                        "0.000001,1e-7,123456789012345680000,0,-0,0.0,0e0,0.000e5,1E+21,0.1e-320]",
+                        doc, error),
+             error);
+  BOOST_TEST(doc[0].GetDouble() == 5e-324);
+  BOOST_TEST(doc[2].GetDouble() == 1.7976931348623157e308);
   // Long digit runs inside strings are only text.
   BOOST_TEST(parse_json("[\"" + std::string(5000, '0') + "\", -1.7976931348623157e+308, 5e-324]", doc, error), error);
   auto frame = decode_frame("{\"action\":\"load\",\"id\":\"co_zabc\",\"header\":false,\"sessions\":{\"x\":0." +

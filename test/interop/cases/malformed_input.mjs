@@ -23,6 +23,10 @@ export async function run(ctx) {
   raw.send('{"action":"load","id":');
   raw.send('{"action":"teleport","id":"' + map.id + '"}');
   raw.send(JSON.stringify({ action: "load", id: "not-a-co-id", header: false, sessions: {} }));
+  // Numbers that crashed RapidJSON 1.1.0's parser (found by fuzzing): the first digit
+  // beyond a double's range, and a zero with an exponent far out of range.
+  raw.send('{"action":"load","id":"' + map.id + '","header":false,"sessions":{"x":0.18446744333333363333333333990737095516869e-344}}');
+  raw.send('{"action":"load","id":"' + map.id + '","header":false,"sessions":{"x":0.' + "0".repeat(40) + 'e-320}}');
 
   // A continuation of A's session with a transaction A never signed.
   const sessionID = a.node.currentSessionID;
