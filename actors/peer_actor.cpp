@@ -30,6 +30,7 @@ struct peer_state {
   bool batching = true;
   bool flush_scheduled = false;
   std::size_t queued_bytes = 0;
+  std::size_t overflow_bytes = 0;  // other messages queued while the queue was over the limit
   std::uint64_t sent_bytes = 0;  // handed to the socket, which takes them only as it drains
   std::uint64_t sent_when_armed = 0;
   bool stall_check_armed = false;
@@ -76,6 +77,7 @@ void send_queued(self_ptr self) {
     std::string frame = std::move(q->front());
     q->pop_front();
     st.queued_bytes -= frame.size();
+    if (st.queued_bytes <= st.options.max_queued_bytes) st.overflow_bytes = 0;
     if (st.batching) {
       // Coalesce what is queued, highest priority first, up to the batch size.
       while (auto* next = next_queue(st)) {
@@ -180,6 +182,7 @@ void close_slow_consumer(self_ptr self, const char* why) {
             {{"peer", st.id}, {"why", why}, {"queued_bytes", st.queued_bytes}, {"limit", st.options.max_queued_bytes}});
   for (auto& q : st.queues) q.clear();
   st.queued_bytes = 0;
+  st.overflow_bytes = 0;
   forget_held(st);
   st.connection->close(1008, "outgoing queue limit exceeded");
 }
@@ -197,7 +200,7 @@ bool hold_back(self_ptr self, outgoing_messages& out) {
   if (st.held.hold(out.content_of, out.known_before)) st.metrics->content_held_back++;
   // The notes count against the hard limit (a peer that asks for everything and reads
   // nothing; the upstream link has none).
-  if (st.held.bytes() > st.options.hard_queued_bytes) close_slow_consumer(self, "too much content held back");
+  if (st.held.bytes() > st.options.max_overflow_bytes) close_slow_consumer(self, "too much content held back");
   return true;
 }
 
@@ -211,14 +214,15 @@ void enqueue(self_ptr self, std::string message, int priority) {
 // The limits, once a group of messages (one CoValue's content, one message of our own)
 // is queued on top of `before` bytes. Content comes only while the queue is within the
 // limit (else it is held back) and is taken whole, however large (a big CoValue for a
-// peer that reads). The hard limit stops a peer whose other messages (acks of what it
-// keeps asking) pile up while the queue is over the limit; the stall check one whose
-// socket (barely) drains.
+// peer that reads). The overflow limit stops a peer whose other messages (acks of what
+// it keeps sending) pile up while the queue is over the limit; the stall check one
+// whose socket (barely) drains.
 void check_queue(self_ptr self, std::size_t before, bool is_content) {
   auto& st = self->state;
   if (st.closing) return;
-  if (!is_content && before > st.options.max_queued_bytes && st.queued_bytes > st.options.hard_queued_bytes) {
-    close_slow_consumer(self, "queue over the hard limit");
+  if (!is_content && before > st.options.max_queued_bytes) st.overflow_bytes += st.queued_bytes - before;
+  if (st.overflow_bytes > st.options.max_overflow_bytes) {
+    close_slow_consumer(self, "acks pile up over the queue limit");
   } else if (st.queued_bytes > st.options.max_queued_bytes && !st.stall_check_armed) {
     st.stall_check_armed = true;
     st.sent_when_armed = st.sent_bytes;

@@ -23,12 +23,12 @@ struct peer_options {
   std::size_t max_batch_bytes = 25000;
   // A CoValue's content that comes while the queue is within this is queued whole,
   // however large, so a peer that reads gets any CoValue; content that comes while it
-  // is over this is held back and resent once it drained to half. A peer with more
-  // than this unsent whose socket takes less than `stall_min_progress_bytes` in a
-  // `stall_timeout` is disconnected, and one whose other messages (acks) take the
-  // queue past `hard_queued_bytes` while it is over this.
+  // is over this is held back and resent once it drained to half. A peer over this
+  // whose socket takes less than `stall_min_progress_bytes` in a `stall_timeout` is
+  // disconnected, and one that gets more than `max_overflow_bytes` of other messages
+  // (acks of what it keeps sending) queued while over this, or of held-back notes.
   std::size_t max_queued_bytes = 64ull << 20;
-  std::size_t hard_queued_bytes = 128ull << 20;
+  std::size_t max_overflow_bytes = 64ull << 20;
   std::chrono::milliseconds stall_timeout{10000};
   std::size_t stall_min_progress_bytes = 256 * 1024;
   // The upstream link: its `reconcile-ack`s go here (clients' are ignored, §2.5).

@@ -152,7 +152,7 @@ int run_server(const config& cfg) {
 
   peer_options peer_opts;
   peer_opts.max_queued_bytes = cfg.max_peer_queue_bytes;
-  peer_opts.hard_queued_bytes = cfg.max_peer_queue_bytes > SIZE_MAX / 2 ? SIZE_MAX : cfg.max_peer_queue_bytes * 2;
+  peer_opts.max_overflow_bytes = cfg.max_peer_queue_bytes;
   auto on_sync =
       [&system, manager, &metrics, &ready, peer_opts, agent_mode](
           std::shared_ptr<gateway::sync_connection> connection) -> std::shared_ptr<gateway::sync_connection_handler> {
@@ -224,7 +224,7 @@ int run_server(const config& cfg) {
     // long backoff); the reconnection's subscriptions and reconcile resend what was lost.
     // No hard limit: after a reconnection every CoValue in memory subscribes at once,
     // and cutting that burst of loads off would redo it after every reconnection.
-    upstream_opts.hard_queued_bytes = SIZE_MAX;
+    upstream_opts.max_overflow_bytes = SIZE_MAX;
     upstream_opts.on_reconcile_ack = [reconciler = *reconciler](const std::string& batch_id) {
       caf::anon_send(reconciler, reconcile_acked{batch_id});
     };

@@ -206,8 +206,8 @@ const std::vector<option>& options() {
        number(&config::max_covalues_in_memory, 16, 100000000), show(&config::max_covalues_in_memory)},
       {"limits.max_peer_queue_bytes", "MOAI_MAX_PEER_QUEUE_BYTES", "max-peer-queue-bytes",
        "unsent bytes a peer may hold; content beyond it is held back and resent as the queue drains, "
-       "and a peer over it whose socket takes under 256 KiB in 10 s (or whose acks reach 2x this) is "
-       "disconnected as too slow",
+       "and a peer over it whose socket takes under 256 KiB in 10 s (or that gets this much in acks "
+       "queued while over it) is disconnected as too slow",
        number(&config::max_peer_queue_bytes, 65536, 1ull << 40), show(&config::max_peer_queue_bytes)},
       {"limits.idle_timeout_ms", "MOAI_IDLE_TIMEOUT_MS", "idle-timeout-ms",
        "a WebSocket peer that sends nothing, not even a pong, for this long is dropped (0 = never)",
