@@ -15,23 +15,10 @@
 // otherwise (cojson's own dependency rules), so replaying depth by depth never sends a
 // CoValue before what it needs. The first line is {"meta": …}.
 import { createWriteStream } from "node:fs";
-import { getCrypto } from "../../interop/lib/harness.mjs";
+import { getCrypto, seededRandom } from "../../interop/lib/harness.mjs";
 import { LocalNode, cojsonInternals } from "../lib/deps.mjs";
 
 const tick = () => new Promise((r) => setImmediate(r));
-
-// Deterministic pseudo-random numbers, so two generations with the same parameters have
-// the same shape (keys and signatures differ, of course).
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const words = "the of and to in is you that it he was for on are as with his they at be this have from or one had by word but not what all were we when your can said there use an each which she do how their if will up other about out many then them these so some her would make like him into time has look two more write go see number no way could people my than first water been call who oil its now find long down day did get come made may part".split(" ");
 function text(rand, minWords, maxWords) {
@@ -55,7 +42,7 @@ function mapEdit(rand, round) {
 export async function generate(params, log = () => {}) {
   const { accounts: A, devices: D = 2, groupsPerAccount: G, membersPerGroup: W, mapsPerGroup: M, listsPerGroup: L, edits: E, seed = 1 } =
     params;
-  const rand = rng(seed);
+  const rand = seededRandom(seed);
   const crypto = await getCrypto();
   const hubSecret = crypto.newRandomAgentSecret();
   const hub = new LocalNode(hubSecret, crypto.newRandomSessionID(crypto.getAgentID(hubSecret)), crypto);

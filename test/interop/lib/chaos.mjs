@@ -5,19 +5,8 @@
 //   MOAI_CHAOS_SECONDS  how long the chaos lasts (default 20)
 //   MOAI_CHAOS_SEED     replays a run (the seed is logged)
 import assert from "node:assert/strict";
-import { loadOrFail, log, newClient, reconnect, sleep, waitFor } from "./harness.mjs";
+import { loadOrFail, log, newClient, reconnect, seededRandom, sleep, waitFor } from "./harness.mjs";
 import { metric, scrape } from "./prometheus.mjs";
-
-function random(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sessionsOf = (value) => JSON.stringify(Object.entries(value.core.knownState().sessions).sort());
 
@@ -29,7 +18,7 @@ const sessionsOf = (value) => JSON.stringify(Object.entries(value.core.knownStat
 export async function chaos(ctx, topology) {
   const seconds = Number(process.env.MOAI_CHAOS_SECONDS ?? 20);
   const seed = Number(process.env.MOAI_CHAOS_SEED ?? Date.now() % 1e9);
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const pick = (list) => list[Math.floor(rand() * list.length)];
   log(`chaos for ${seconds} s, seed ${seed}`);
 
