@@ -198,8 +198,8 @@ bool hold_back(self_ptr self, outgoing_messages& out) {
   if (st.closing) return true;
   if (st.held.empty() && st.queued_bytes <= st.options.max_queued_bytes) return false;
   if (st.held.hold(out.content_of, out.known_before)) st.metrics->content_held_back++;
-  // The notes count against the hard limit (a peer that asks for everything and reads
-  // nothing; the upstream link has none).
+  // The notes count against the overflow limit (a peer that asks for everything and
+  // reads nothing; the upstream link has none).
   if (st.held.bytes() > st.options.max_overflow_bytes) close_slow_consumer(self, "too much content held back");
   return true;
 }
