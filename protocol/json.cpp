@@ -79,7 +79,18 @@ bool number_is_safe(const char* p, const char* limit, const char*& end) {
     return power >= -22 && power <= 22;
   }
   const long decimal_exponent = int_digits - leading_zeros + exponent;
-  return decimal_exponent >= kMinDecimalExponent && decimal_exponent <= kMaxDecimalExponent;
+  if (decimal_exponent < kMinDecimalExponent || decimal_exponent > kMaxDecimalExponent) return false;
+  // RapidJSON reads up to 20 significant digits into a uint64 and rounds up on the next:
+  // "18446744073709551615" (2^64 - 1) followed by a digit of 5 or more wraps to zero
+  // (undefined behaviour further on). JSON.stringify writes at most 17 digits.
+  static constexpr char kWrap[] = "18446744073709551615";
+  if (all_digits - leading_zeros > 20) {
+    auto digit = [&](long i) { return i < int_digits ? int_begin[i] : frac_begin[i - int_digits]; };
+    long i = 0;
+    while (i < 20 && digit(leading_zeros + i) == kWrap[i]) ++i;
+    if (i == 20 && digit(leading_zeros + 20) >= '5') return false;
+  }
+  return true;
 }
 
 // Offset of the first number token out of those bounds, or npos.

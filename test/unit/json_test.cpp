@@ -166,6 +166,10 @@ BOOST_AUTO_TEST_CASE(numbers_with_hundreds_of_digits_are_refused_not_crashing) {
   BOOST_TEST(!parse_json("[0e-30]", doc, error));
   BOOST_TEST(!parse_json("[1" + std::string(90, '0') + "e250]", doc, error));
   BOOST_TEST(!parse_stored_json("[0.18446744333333363333333333990737095516869e-344]", doc, error));
+  // 2^64 - 1 as the first 20 digits, rounded up by the 21st: RapidJSON's significand wraps.
+  BOOST_TEST(!parse_json("[184467440737095516158861645582]", doc, error));
+  BOOST_TEST(!parse_json("[0.000184467440737095516159]", doc, error));
+  BOOST_TEST(parse_json("[184467440737095516154,18446744073709551615,184467440737095516149]", doc, error), error);
   // Everything a double can be, and zeros as JSON.stringify and others write them.
   BOOST_TEST(parse_json("[5e-324,4.9406564584124654e-324,1.7976931348623157e308,-2.2250738585072014e-308,"
                         "0.000001,1e-7,123456789012345680000,0,-0,0.0,0e0,0.000e5,1E+21,0.1e-320]",
