@@ -3,6 +3,8 @@
 #include <rapidjson/error/en.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -25,8 +27,8 @@ namespace {
 // before parsing.
 constexpr std::size_t kMaxNumberChars = 100;
 constexpr std::size_t kMaxExponentDigits = 3;
-constexpr long kMinDecimalExponent = -326;  // 5e-324, the smallest double, is -323
-constexpr long kMaxDecimalExponent = 310;   // 1.79e308, the largest, is 309
+constexpr long kMinDecimalExponent = -323;  // 5e-324, the smallest double
+constexpr long kMaxDecimalExponent = 309;   // 1.79e308, the largest
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -89,6 +91,15 @@ bool number_is_safe(const char* p, const char* limit, const char*& end) {
     long i = 0;
     while (i < 20 && digit(leading_zeros + i) == kWrap[i]) ++i;
     if (i == 20 && digit(leading_zeros + 20) >= '5') return false;
+  }
+  // In the two edge decades RapidJSON builds garbage (NaN, flipped signs; an assertion
+  // in debug builds) for what rounds to infinity or to zero: refused (strtod tells).
+  if (decimal_exponent == kMinDecimalExponent || decimal_exponent == kMaxDecimalExponent) {
+    char text[kMaxNumberChars + 1];
+    std::memcpy(text, start, static_cast<std::size_t>(p - start));
+    text[p - start] = '\0';
+    const double value = std::strtod(text, nullptr);
+    if (std::isinf(value) || value == 0) return false;
   }
   return true;
 }
