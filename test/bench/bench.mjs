@@ -13,6 +13,17 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
 const args = process.argv.slice(2);
+// A mistyped flag must not start a 10-minute run with the defaults.
+const FLAGS = { quick: false, moai: true, out: true, only: true, repeat: true };
+for (let i = 0; i < args.length; i++) {
+  const name = args[i].startsWith("--") ? args[i].slice(2) : null;
+  if (name === null || !(name in FLAGS) || (FLAGS[name] && i + 1 >= args.length)) {
+    console.error(`bench: unknown or incomplete argument '${args[i]}'`);
+    console.error("usage: bench.mjs --moai PATH [--quick] [--only W1,W1b,W2,W3,W4,W6] [--repeat N] [--out FILE]");
+    process.exit(2);
+  }
+  if (FLAGS[name]) i++;
+}
 const arg = (flag, fallback) => {
   const i = args.indexOf(`--${flag}`);
   return i >= 0 ? args[i + 1] : fallback;
