@@ -1,11 +1,11 @@
 #include "actors/held_content.hpp"
 
-#include <algorithm>
+#include <iterator>
 
 namespace moai::actors {
 
 std::size_t held_content::note_bytes(const std::string& id, const protocol::known_state& from) {
-  std::size_t n = 2 * id.size() + 96;  // the ID twice (order and map), node overheads
+  std::size_t n = 2 * id.size() + 128;  // the ID twice (order and map), node overheads
   for (const auto& [session, count] : from.sessions) n += session.size() + 48;
   return n;
 }
@@ -14,7 +14,7 @@ bool held_content::hold(const std::string& id, const protocol::known_state& from
   auto it = entries_.find(id);
   if (it == entries_.end()) {
     order_.push_back(id);
-    entries_.emplace(id, entry{from, 0});
+    entries_.emplace(id, entry{from, 0, std::prev(order_.end())});
     bytes_ += note_bytes(id, from);
     return true;
   }
@@ -25,18 +25,17 @@ bool held_content::hold(const std::string& id, const protocol::known_state& from
 }
 
 void held_content::move_to_front(const std::string& id) {
-  auto it = std::find(order_.begin(), order_.end(), id);
-  if (it == order_.end() || it == order_.begin()) return;
-  order_.erase(it);
-  order_.push_front(id);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  order_.splice(order_.begin(), order_, it->second.place);
 }
 
 void held_content::erase(const std::string& id) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
   bytes_ -= note_bytes(id, it->second.from);
+  order_.erase(it->second.place);
   entries_.erase(it);
-  order_.erase(std::find(order_.begin(), order_.end(), id));
 }
 
 bool held_content::resent(const std::string& id, const protocol::known_state& sent_from) {
@@ -54,8 +53,7 @@ bool held_content::failed(const std::string& id, int max_failures) {
     erase(id);
     return false;
   }
-  order_.erase(std::find(order_.begin(), order_.end(), id));
-  order_.push_back(id);
+  order_.splice(order_.end(), order_, it->second.place);
   return true;
 }
 
