@@ -135,7 +135,7 @@ int content_priority(const covalue_actor_state& st) {
 
 void send_to(self_ptr self, const peer_actor& peer, std::vector<std::string> messages, int priority, action kind) {
   for (std::size_t i = 0; i < messages.size(); ++i) self->state.ctx.metrics->count_out(kind);
-  self->send(peer, outgoing_messages{std::move(messages), priority, {}, {}, false});
+  self->send(peer, outgoing_messages{std::move(messages), priority, {}, {}, false, {}});
 }
 
 void send_known(self_ptr self, const peer_actor& peer, const known_state& known, bool correction = false) {
@@ -352,7 +352,9 @@ void send_content(self_ptr self, peer_entry& p, bool force_known) {
   auto pieces = content_for(st, p.known);
   if (!pieces.empty()) {
     for (std::size_t i = 0; i < pieces.size(); ++i) st.ctx.metrics->count_out(action::content);
-    self->send(p.handle, outgoing_messages{std::move(pieces), content_priority(st), st.id, p.known, resend});
+    outgoing_messages out{std::move(pieces), content_priority(st), st.id, p.known, resend, {}};
+    if (resend) out.dependencies.assign(st.cv->dependencies().begin(), st.cv->dependencies().end());
+    self->send(p.handle, std::move(out));
     protocol::merge_into(p.known, st.cv->known());
   } else if (force_known || !p.told_known) {
     send_known(self, p.handle, known_for(st, p.known));
@@ -1041,7 +1043,7 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         peer_entry& p = entry_for(self, q.peer, q.peer_id);
         if (q.resend_from) {
           // The peer dropped content it could not queue: it holds this much, and what it
-          // told us since (not echoed back). Its held dependencies went first.
+          // told us since (not echoed back). It sends held dependencies first itself.
           p.known = std::move(*q.resend_from);
           protocol::merge_into(p.known, p.said);
           p.resend_next = true;
@@ -1050,13 +1052,6 @@ covalue_actor::behavior_type covalue_behavior(self_ptr self, std::string id, cov
         p.push_waiters.push_back(promise);
         push_to(self, q.peer.id(), false, q.visited);
         return promise;
-      },
-      [=](dependencies_query&) -> dependencies_reply {
-        note_message(self, *self->state.probe);
-        auto& st = self->state;
-        st.received++;
-        const auto& deps = st.cv->dependencies();
-        return dependencies_reply{std::vector<std::string>(deps.begin(), deps.end())};
       },
       [=](known_query&) -> known_reply {
         note_message(self, *self->state.probe);

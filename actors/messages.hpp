@@ -43,6 +43,9 @@ struct outgoing_messages {
   std::string content_of;  // the CoValue whose content this is; empty for other messages
   protocol::known_state known_before;
   bool resend = false;  // the answer to such a request: queued whatever the queue holds
+  // On a resend: the CoValue's dependencies, so that a peer still holding one of them
+  // back sends that first (its content may have changed after this was held).
+  std::vector<std::string> dependencies;
 };
 
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
@@ -88,21 +91,11 @@ struct dependency_push {
   std::uint64_t peer_id = 0;
   std::vector<std::string> visited;  // the chain that asked, to cut cycles
   // Set by a peer that held content back: it holds this much (replacing what we
-  // believed, plus what it told us since) and has resent held dependencies first; send
-  // the rest as a resend.
+  // believed, plus what it told us since); send the rest as a resend.
   std::optional<protocol::known_state> resend_from;
 };
 struct push_done {
   std::string id;
-};
-
-// A CoValue's dependencies (its group, accounts, parent groups): a peer resending held
-// content sends the ones it also holds first.
-struct dependencies_query {
-  std::string id;
-};
-struct dependencies_reply {
-  std::vector<std::string> ids;
 };
 
 // The server's known state of a CoValue (for reconcile), from memory or storage.
@@ -167,7 +160,7 @@ using covalue_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
                      caf::replies_to<dependency_push>::with<push_done>, caf::replies_to<known_query>::with<known_reply>,
                      caf::replies_to<snapshot_query>::with<snapshot_reply>,
-                     caf::replies_to<dependencies_query>::with<dependencies_reply>, caf::reacts_to<retire_decision>,
+                     caf::reacts_to<retire_decision>,
                      caf::reacts_to<tick_atom>, caf::reacts_to<evict_atom>, caf::reacts_to<drain_atom>,
                      caf::reacts_to<persist_atom>, caf::reacts_to<upstream_link>, caf::reacts_to<upstream_wait_over>>;
 
@@ -175,7 +168,7 @@ using sync_manager_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
                      caf::replies_to<dependency_push>::with<push_done>, caf::replies_to<known_query>::with<known_reply>,
                      caf::replies_to<snapshot_query>::with<snapshot_reply>,
-                     caf::replies_to<dependencies_query>::with<dependencies_reply>, caf::reacts_to<retire_request>,
+                     caf::reacts_to<retire_request>,
                      caf::replies_to<stats_query>::with<manager_stats>, caf::reacts_to<evict_atom>,
                      caf::reacts_to<upstream_link>>;
 
@@ -224,8 +217,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::availability_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::availability)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::dependency_push)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::push_done)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::dependencies_query)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::dependencies_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::known_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::known_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::snapshot_query)

@@ -1,9 +1,9 @@
 #include "actors/peer_actor.hpp"
 
 #include <array>
-#include <deque>
 #include <map>
 #include <set>
+#include <utility>
 
 #include "actors/held_content.hpp"
 #include "config/log.hpp"
@@ -37,10 +37,12 @@ struct peer_state {
   std::array<gateway::fifo<std::string>, 3> queues;  // high, medium, low
   // Content held back while the queue was over its limit, asked for again one CoValue at
   // a time once the queue has drained to half the limit. `held_epoch` tells answers to
-  // requests made before the notes were cleared; `resend_chain` holds the CoValues whose
-  // held dependencies go first (it cuts dependency cycles).
+  // requests made before the notes were cleared. A resend whose dependency is still held
+  // is dropped (`resend_deferred`) and the dependency goes first; `resend_chain` holds
+  // the CoValues waiting so (it cuts dependency cycles).
   held_content held;
   bool resend_in_flight = false;
+  bool resend_deferred = false;
   std::uint64_t held_epoch = 0;
   std::set<std::string> resend_chain;
   std::map<std::string, reconcile_batch> reconciles;
@@ -97,23 +99,42 @@ void forget_held(peer_state& st) {
   st.held.clear();
   st.held_epoch++;
   st.resend_in_flight = false;
+  st.resend_deferred = false;
   st.resend_chain.clear();
+}
+
+// Ends the connection with nothing more queued. A cojson client reconnects and syncs
+// anew; the upstream link reconnects, subscribes again and reconciles.
+void disconnect(self_ptr self, std::uint16_t code, const char* reason) {
+  auto& st = self->state;
+  st.closing = true;
+  for (auto& q : st.queues) q.clear();
+  st.queued_bytes = 0;
+  st.overflow_bytes = 0;
+  forget_held(st);
+  st.connection->close(code, reason);
 }
 
 void flush(self_ptr self);
 
-// A resend failed (the CoValue actor did not answer): the others go first, and after a
-// few tries the peer's own next load has to ask for it.
+// A resend failed (the CoValue actor did not answer): the others go first. After a few
+// tries the peer is disconnected, since it would otherwise never get that content (a
+// client does not load again what it already has while it stays connected).
 constexpr int kMaxResendFailures = 3;
 
 void finish_resend(self_ptr self, const std::string& id, const protocol::known_state& sent_from, bool ok) {
   auto& st = self->state;
   st.resend_in_flight = false;
+  // Dropped for a held dependency (now at the front): it stays held, to follow it.
+  if (std::exchange(st.resend_deferred, false)) return flush(self);
   st.resend_chain.clear();
   if (ok) {
     st.held.resent(id, sent_from);
   } else if (!st.held.failed(id, kMaxResendFailures)) {
-    log::warn(actor_origin(self), "gave up resending held-back content", {{"peer", st.id}, {"id", id}});
+    if (st.closing) return;
+    log::warn(actor_origin(self), "held-back content could not be resent; disconnecting so the peer syncs anew",
+              {{"peer", st.id}, {"id", id}});
+    return disconnect(self, 1011, "held-back content could not be resent");
   }
   flush(self);
 }
@@ -137,35 +158,30 @@ void request_resend(self_ptr self, const std::string& id) {
 }
 
 // Asks for the oldest held-back content again once the queue has room for it, one
-// CoValue at a time (each answer is queued before the next is asked for). Its
-// dependencies that are held too (their content changed after it was held) go first.
+// CoValue at a time (each answer is queued before the next is asked for).
 void resend_held(self_ptr self) {
   auto& st = self->state;
   if (st.resend_in_flight || st.held.empty() || st.closing || st.queued_bytes > st.options.max_queued_bytes / 2) {
     return;
   }
   st.resend_in_flight = true;
-  const std::string id = st.held.front();
-  const auto epoch = st.held_epoch;
-  self->request(st.manager, std::chrono::seconds(60), dependencies_query{id})
-      .then(
-          [=](dependencies_reply& deps) {
-            auto& st = self->state;
-            if (epoch != st.held_epoch) return;
-            st.resend_chain.insert(id);
-            for (const auto& d : deps.ids) {
-              if (st.held.holds(d) && !st.resend_chain.count(d)) {
-                st.held.move_to_front(d);
-                st.resend_in_flight = false;
-                resend_held(self);
-                return;
-              }
-            }
-            request_resend(self, id);
-          },
-          [=](caf::error&) {
-            if (epoch == self->state.held_epoch) request_resend(self, id);
-          });
+  request_resend(self, st.held.front());
+}
+
+// A resend whose dependency is still held back (its content changed after this was
+// held, even while the resend was on its way) is dropped, and the dependency is resent
+// first: checked here, where the content is queued, nothing can slip in between.
+bool defer_for_held_dependency(self_ptr self, const outgoing_messages& out) {
+  auto& st = self->state;
+  for (const auto& d : out.dependencies) {
+    if (st.held.holds(d) && !st.resend_chain.count(d)) {
+      st.resend_chain.insert(out.content_of);
+      st.held.move_to_front(d);
+      st.resend_deferred = true;
+      return true;
+    }
+  }
+  return false;
 }
 
 void flush(self_ptr self) {
@@ -176,15 +192,10 @@ void flush(self_ptr self) {
 void close_slow_consumer(self_ptr self, const char* why) {
   auto& st = self->state;
   if (st.closing) return;
-  st.closing = true;
   st.metrics->slow_consumers_closed++;
   log::warn(actor_origin(self), "disconnecting a peer that does not read fast enough",
             {{"peer", st.id}, {"why", why}, {"queued_bytes", st.queued_bytes}, {"limit", st.options.max_queued_bytes}});
-  for (auto& q : st.queues) q.clear();
-  st.queued_bytes = 0;
-  st.overflow_bytes = 0;
-  forget_held(st);
-  st.connection->close(1008, "outgoing queue limit exceeded");
+  disconnect(self, 1008, "outgoing queue limit exceeded");
 }
 
 // Content for a peer whose queue is over its limit is not queued: only where the peer's
@@ -198,9 +209,8 @@ bool hold_back(self_ptr self, outgoing_messages& out) {
   if (st.closing) return true;
   if (st.held.empty() && st.queued_bytes <= st.options.max_queued_bytes) return false;
   if (st.held.hold(out.content_of, out.known_before)) st.metrics->content_held_back++;
-  // The notes count against the overflow limit (a peer that asks for everything and
-  // reads nothing; the upstream link has none).
-  if (st.held.bytes() > st.options.max_overflow_bytes) close_slow_consumer(self, "too much content held back");
+  // A peer that asks for everything and reads nothing (the upstream link has no limit).
+  if (st.held.bytes() > st.options.max_held_bytes) close_slow_consumer(self, "too much content held back");
   return true;
 }
 
@@ -365,6 +375,7 @@ peer_actor::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::
         note_message(self, *self->state.probe);
         auto& st = self->state;
         if (hold_back(self, out)) return;
+        if (out.resend && defer_for_held_dependency(self, out)) return;
         const auto before = st.queued_bytes;
         for (auto& m : out.messages) enqueue(self, std::move(m), out.priority);
         check_queue(self, before, !out.content_of.empty());

@@ -26,9 +26,11 @@ struct peer_options {
   // is over this is held back and resent once it drained to half. A peer over this
   // whose socket takes less than `stall_min_progress_bytes` in a `stall_timeout` is
   // disconnected, and one that gets more than `max_overflow_bytes` of other messages
-  // (acks of what it keeps sending) queued while over this, or of held-back notes.
+  // (acks of what it keeps sending) queued while over this, or whose notes of held-back
+  // content (a few hundred bytes per CoValue) take more than `max_held_bytes`.
   std::size_t max_queued_bytes = 64ull << 20;
   std::size_t max_overflow_bytes = 64ull << 20;
+  std::size_t max_held_bytes = 64ull << 20;
   std::chrono::milliseconds stall_timeout{10000};
   std::size_t stall_min_progress_bytes = 256 * 1024;
   // The upstream link: its `reconcile-ack`s go here (clients' are ignored, §2.5).

@@ -153,6 +153,9 @@ int run_server(const config& cfg) {
   peer_options peer_opts;
   peer_opts.max_queued_bytes = cfg.max_peer_queue_bytes;
   peer_opts.max_overflow_bytes = cfg.max_peer_queue_bytes;
+  // Notes are small: even under a small queue limit, a client that deep-loads many
+  // CoValues while its queue is full is a reader, not a peer to cut off.
+  peer_opts.max_held_bytes = std::max<std::size_t>(cfg.max_peer_queue_bytes, 64ull << 20);
   auto on_sync =
       [&system, manager, &metrics, &ready, peer_opts, agent_mode](
           std::shared_ptr<gateway::sync_connection> connection) -> std::shared_ptr<gateway::sync_connection_handler> {
@@ -225,6 +228,7 @@ int run_server(const config& cfg) {
     // No hard limit: after a reconnection every CoValue in memory subscribes at once,
     // and cutting that burst of loads off would redo it after every reconnection.
     upstream_opts.max_overflow_bytes = SIZE_MAX;
+    upstream_opts.max_held_bytes = SIZE_MAX;
     upstream_opts.on_reconcile_ack = [reconciler = *reconciler](const std::string& batch_id) {
       caf::anon_send(reconciler, reconcile_acked{batch_id});
     };

@@ -127,10 +127,6 @@ sync_manager_actor spawn_sync_manager(caf::actor_system& system, storage_actor s
           note_message(self, *self->state.probe);
           return self->delegate(route(self, q.id).actor, std::move(q));
         },
-        [=](dependencies_query& q) -> caf::delegated<dependencies_reply> {
-          note_message(self, *self->state.probe);
-          return self->delegate(route(self, q.id).actor, std::move(q));
-        },
         [=](retire_request& r) {
           note_message(self, *self->state.probe);
           auto& st = self->state;

@@ -53,7 +53,7 @@ void send_next_batch(self_ptr self) {
             st.cursor = page.covalues.back().id;
             st.sent += page.covalues.size();
             st.waiting = batch.batch_id;
-            self->send(*st.upstream, outgoing_messages{{protocol::encode_reconcile(batch)}, 6, {}, {}, false});
+            self->send(*st.upstream, outgoing_messages{{protocol::encode_reconcile(batch)}, 6, {}, {}, false, {}});
             self->delayed_send(self, kAckTimeout, reconcile_overdue{batch.batch_id});
           },
           [=](caf::error& err) {

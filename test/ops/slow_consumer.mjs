@@ -41,8 +41,8 @@ export async function run(ctx) {
   await Promise.all([big.core.waitForSync(), live.core.waitForSync()]);
   const liveB = await loadOrFail(b.node, live.id, "the live map for B");
 
-  // 10 MB in one CoValue, over the 1 MiB limit and its 2x hard limit: queued whole
-  // (the queue was within the limit), and B drains it.
+  // 10 MB in one CoValue, ten times the 1 MiB limit: queued whole (the queue was within
+  // the limit), and B drains it.
   const huge = group.createMap();
   for (let i = 0; i < 40; i++) huge.set(`blob${i}`, String(i % 10).repeat(250_000));
   await huge.core.waitForSync();
@@ -51,8 +51,8 @@ export async function run(ctx) {
   const cutOff = async () => metric(await scrape(server), "moai_slow_consumers_disconnected_total");
   assert.equal(await cutOff(), 0, "nobody was cut off yet");
 
-  // A peer that asks once for the 10 MB map and reads nothing: within the hard limit
-  // (it asked while its queue was empty), so only the stall check can cut it off.
+  // A peer that asks once for the 10 MB map and reads nothing: no acks pile up (it asked
+  // once, while its queue was empty), so only the stall check can cut it off.
   const stuck = await rawClient(server.url);
   stuck.ws._socket.pause();
   stuck.send({ action: "load", id: huge.id, header: false, sessions: {} });
@@ -125,6 +125,7 @@ export async function run(ctx) {
   watcher.close();
   log("a held group's new dependency went first");
 
+
   // A real client that loads the six maps at once gets them, and is not cut off.
   const c = await newClient(ctx, server.url, "Carol");
   const sixC = await Promise.all(six.map((m) => loadOrFail(c.node, m.id, "a 1 MB map for C")));
@@ -162,4 +163,41 @@ export async function run(ctx) {
     assert.ok(closed, "a cut-off peer's connection is closed once it reads again");
     assert.equal(closed.code, 1008, `close code 1008 (policy), got ${JSON.stringify(closed)}`);
   }
+
+  // Notes of held-back content have a bound of their own, far above a small queue limit:
+  // a reader that asks for 8000 small maps while its queue is full (about 1.3 MB of
+  // notes against the 1 MiB limit) gets them all and stays connected.
+  const many = [];
+  for (let chunk = 0; chunk < 8; chunk++) {
+    const maps = [];
+    for (let m = 0; m < 1000; m++) {
+      maps.push(group.createMap());
+      maps.at(-1).set("m", m);
+    }
+    await Promise.all(maps.map((m) => m.core.waitForSync()));
+    many.push(...maps);
+  }
+  const reader = await rawClient(server.url);
+  reader.ws._socket.pause();
+  reader.send({ action: "load", id: huge.id, header: false, sessions: {} });
+  await sleep(300);
+  const heldBeforeMany = await heldBack();
+  reader.send(many.map((m) => JSON.stringify({ action: "load", id: m.id, header: false, sessions: {} })).join("\n"));
+  await waitFor(async () => (await cutOff()) > 2 || (await heldBack()) >= heldBeforeMany + 8000, {
+    what: "the 8000 maps to be held back",
+  });
+  assert.equal(await cutOff(), 2, "the reader is not cut off for its notes");
+  reader.ws._socket.resume();
+  const arrived = new Set();
+  await waitFor(
+    () => {
+      for (const msg of reader.messages.splice(0)) if (msg.action === "content" && msg.header) arrived.add(msg.id);
+      return many.every((m) => arrived.has(m.id));
+    },
+    { timeout: 60000, what: "the reader to get all 8000 maps" },
+  );
+  assert.equal(reader.closed(), null, "the reader stays connected");
+  assert.equal(await cutOff(), 2, "the reader was not cut off");
+  reader.close();
+  log("8000 maps asked for over the limit arrived");
 }
