@@ -50,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (cv.has_header() && cv.header()->is_group_or_account()) {
       groups.add(cv);
       if (const auto* view = groups.view(content->id)) {
-        // Roles of every author and of everyone, now and at the first transaction.
+        // Roles of every author and of everyone, now and at time 1 ms (before any transaction).
         for (const auto& session : content->sessions) {
           const std::string author(moai::protocol::session_author(session.session_id));
           view->role_of(author, std::nullopt, groups.lookup());

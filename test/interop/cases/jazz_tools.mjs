@@ -160,7 +160,10 @@ export async function run(ctx) {
   await waitFor(() => created.title === "two", { what: "Bob's upsert to reach Alice" });
   log("invite, branch merge and unique upserts");
 
-  // A reader's edit does not take effect for anybody else.
+  // A reader's attempted edit leaves the project as it was (checked after the restart).
+  // Roles are judged by the clients (jazz-tools refuses the edit, cojson ignores a
+  // reader's transactions); the server, like the reference, only checks signatures, so
+  // this step checks the whole path rather than a server rule.
   const carol = await worker(ctx, server.url, carolCredentials, { skipInboxLoad: true });
   const carolForAlice = await co.account().load(carol.worker.$jazz.id, { loadAs: A });
   group.addMember(carolForAlice, "reader");

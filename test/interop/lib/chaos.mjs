@@ -22,17 +22,20 @@ export async function chaos(ctx, topology) {
   const pick = (list) => list[Math.floor(rand() * list.length)];
   log(`chaos for ${seconds} s, seed ${seed}`);
 
-  // Counters of every server process (each kill starts them again).
-  let heldBack = 0;
-  let cutOff = 0;
+  // Counters summed over every server process (each kill starts them again at zero):
+  // the last reading of each process, by pid, counts.
+  const readings = new Map();
   const noteCounters = async () => {
     if (ctx.kind !== "moai") return;
     for (const server of topology.servers()) {
       const text = await scrape(server);
-      heldBack += metric(text, "moai_content_held_back_total");
-      cutOff += metric(text, "moai_slow_consumers_disconnected_total");
+      readings.set(server.pid, {
+        heldBack: metric(text, "moai_content_held_back_total"),
+        cutOff: metric(text, "moai_slow_consumers_disconnected_total"),
+      });
     }
   };
+  const total = (name) => [...readings.values()].reduce((sum, r) => sum + r[name], 0);
 
   const owner = await newClient(ctx, topology.urlFor(0), "Owner");
   const group = owner.node.createGroup();
@@ -112,6 +115,7 @@ export async function chaos(ctx, topology) {
     }
   }
   await noteCounters();
+  const heldBack = total("heldBack");
   log(`converged: ${ids.length} CoValues identical on ${clients.length} clients and fresh ones; ${heldBack} contents held back`);
-  return { heldBack, cutOff };
+  return { heldBack, cutOff: total("cutOff") };
 }
