@@ -14,7 +14,7 @@ bool held_content::hold(const std::string& id, const protocol::known_state& from
   auto it = entries_.find(id);
   if (it == entries_.end()) {
     order_.push_back(id);
-    entries_.emplace(id, entry{from, 0, std::prev(order_.end())});
+    entries_.emplace(id, entry{from, 0, false, std::prev(order_.end())});
     bytes_ += note_bytes(id, from);
     return true;
   }
@@ -28,6 +28,14 @@ void held_content::move_to_front(const std::string& id) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
   order_.splice(order_.begin(), order_, it->second.place);
+}
+
+bool held_content::defer_for(const std::string& id, const std::string& dependency) {
+  auto it = entries_.find(id);
+  if (it == entries_.end() || it->second.deferred || dependency == id || !holds(dependency)) return false;
+  it->second.deferred = true;
+  move_to_front(dependency);
+  return true;
 }
 
 void held_content::erase(const std::string& id) {

@@ -15,6 +15,11 @@ namespace moai::actors {
 
 class held_content {
  public:
+  held_content() = default;
+  // Entries point into order_: not copyable.
+  held_content(const held_content&) = delete;
+  held_content& operator=(const held_content&) = delete;
+
   bool empty() const { return order_.empty(); }
   std::size_t size() const { return order_.size(); }
   // What the notes take in memory, roughly (the peer actor bounds it).
@@ -31,6 +36,12 @@ class held_content {
   // A held dependency goes before what needs it.
   void move_to_front(const std::string& id);
 
+  // The resend of `id` found `dependency` still held (its content changed after `id`
+  // was held). Once per note, the dependency moves to the front and `id` waits (true);
+  // after that `id` goes anyway (false), so a dependency that keeps changing cannot
+  // starve it, and a dependency cycle cannot loop.
+  bool defer_for(const std::string& id, const std::string& dependency);
+
   // `id` was resent from `sent_from`. Done (removed, true) unless content dropped
   // meanwhile lowered its resend point: then it stays, to be resent from there.
   bool resent(const std::string& id, const protocol::known_state& sent_from);
@@ -45,6 +56,7 @@ class held_content {
   struct entry {
     protocol::known_state from;
     int failures = 0;
+    bool deferred = false;
     std::list<std::string>::iterator place;  // in order_
   };
   static std::size_t note_bytes(const std::string& id, const protocol::known_state& from);

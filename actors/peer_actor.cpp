@@ -38,13 +38,12 @@ struct peer_state {
   // Content held back while the queue was over its limit, asked for again one CoValue at
   // a time once the queue has drained to half the limit. `held_epoch` tells answers to
   // requests made before the notes were cleared. A resend whose dependency is still held
-  // is dropped (`resend_deferred`) and the dependency goes first; `resend_chain` holds
-  // the CoValues waiting so (it cuts dependency cycles).
+  // is dropped (`resend_deferred`) and the dependency goes first.
   held_content held;
   bool resend_in_flight = false;
+  std::string resend_id;  // the CoValue whose resend is in flight
   bool resend_deferred = false;
   std::uint64_t held_epoch = 0;
-  std::set<std::string> resend_chain;
   std::map<std::string, reconcile_batch> reconciles;
   bool closing = false;
   std::shared_ptr<actor_probe> probe;
@@ -100,7 +99,6 @@ void forget_held(peer_state& st) {
   st.held_epoch++;
   st.resend_in_flight = false;
   st.resend_deferred = false;
-  st.resend_chain.clear();
 }
 
 // Ends the connection with nothing more queued. A cojson client reconnects and syncs
@@ -127,11 +125,9 @@ void finish_resend(self_ptr self, const std::string& id, const protocol::known_s
   st.resend_in_flight = false;
   // Dropped for a held dependency (now at the front): it stays held, to follow it.
   if (std::exchange(st.resend_deferred, false)) return flush(self);
-  st.resend_chain.clear();
   if (ok) {
     st.held.resent(id, sent_from);
   } else if (!st.held.failed(id, kMaxResendFailures)) {
-    if (st.closing) return;
     log::warn(actor_origin(self), "held-back content could not be resent; disconnecting so the peer syncs anew",
               {{"peer", st.id}, {"id", id}});
     return disconnect(self, 1011, "held-back content could not be resent");
@@ -165,18 +161,19 @@ void resend_held(self_ptr self) {
     return;
   }
   st.resend_in_flight = true;
-  request_resend(self, st.held.front());
+  st.resend_id = st.held.front();
+  request_resend(self, st.resend_id);
 }
 
 // A resend whose dependency is still held back (its content changed after this was
 // held, even while the resend was on its way) is dropped, and the dependency is resent
-// first: checked here, where the content is queued, nothing can slip in between.
+// first: checked here, where the content is queued, nothing can slip in between. Only
+// the answer to the resend in flight; a late answer to an older one is queued as it is.
 bool defer_for_held_dependency(self_ptr self, const outgoing_messages& out) {
   auto& st = self->state;
+  if (!st.resend_in_flight || out.content_of != st.resend_id) return false;
   for (const auto& d : out.dependencies) {
-    if (st.held.holds(d) && !st.resend_chain.count(d)) {
-      st.resend_chain.insert(out.content_of);
-      st.held.move_to_front(d);
+    if (st.held.defer_for(out.content_of, d)) {
       st.resend_deferred = true;
       return true;
     }

@@ -52,6 +52,32 @@ BOOST_AUTO_TEST_CASE(dependencies_move_to_the_front) {
   BOOST_TEST(held.front() == "co_zA");
 }
 
+BOOST_AUTO_TEST_CASE(a_resend_waits_once_for_a_held_dependency) {
+  held_content held;
+  for (const char* id : {"co_zMap", "co_zOther", "co_zGroup"}) held.hold(id, known_state{id, false, {}});
+  // Not held, or itself: no reason to wait.
+  BOOST_TEST(!held.defer_for("co_zMap", "co_zAccount"));
+  BOOST_TEST(!held.defer_for("co_zMap", "co_zMap"));
+  BOOST_TEST(held.front() == "co_zMap");
+  // A held dependency goes first, once.
+  BOOST_TEST(held.defer_for("co_zMap", "co_zGroup"));
+  BOOST_TEST(held.front() == "co_zGroup");
+  BOOST_TEST(held.resent("co_zGroup", held.from("co_zGroup")));
+  held.hold("co_zGroup", known_state{"co_zGroup", true, {{"s1", 7}}});  // it changed again
+  BOOST_TEST(!held.defer_for("co_zMap", "co_zGroup"));
+  BOOST_TEST(held.front() == "co_zMap");
+  // A cycle: each waits for the other once, then the first goes.
+  held_content cycle;
+  cycle.hold("co_zA", known_state{"co_zA", false, {}});
+  cycle.hold("co_zB", known_state{"co_zB", false, {}});
+  BOOST_TEST(cycle.defer_for("co_zA", "co_zB"));
+  BOOST_TEST(cycle.defer_for("co_zB", "co_zA"));
+  BOOST_TEST(cycle.front() == "co_zA");
+  BOOST_TEST(!cycle.defer_for("co_zA", "co_zB"));
+  // Not held at all.
+  BOOST_TEST(!cycle.defer_for("co_zC", "co_zA"));
+}
+
 BOOST_AUTO_TEST_CASE(failures_retry_at_the_back_then_give_up) {
   held_content held;
   held.hold("co_zA", known_state{"co_zA", false, {}});
