@@ -10,6 +10,7 @@ RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq 
 WORKDIR /src
 COPY CMakeLists.txt ./
 COPY cmake ./cmake
+COPY base ./base
 COPY protocol ./protocol
 COPY config ./config
 COPY storage ./storage

@@ -6,8 +6,8 @@
 #include <ctime>
 #include <mutex>
 
-#include "protocol/json_number.hpp"
-#include "protocol/json_text.hpp"
+#include "base/json_number.hpp"
+#include "base/json_text.hpp"
 
 namespace moai::log {
 namespace {
@@ -45,14 +45,14 @@ void append_value(std::string& out, const field& f, bool quote_text) {
   switch (f.type) {
     case field::kind::text:
       if (quote_text) {
-        protocol::append_json_string(out, f.text);
+        base::append_json_string(out, f.text);
       } else {
         out.append(f.text);
       }
       break;
     case field::kind::integer: out.append(std::to_string(f.integer)); break;
     case field::kind::unsigned_integer: out.append(std::to_string(f.uinteger)); break;
-    case field::kind::real: protocol::append_js_number(out, f.real); break;
+    case field::kind::real: base::append_js_number(out, f.real); break;
     case field::kind::boolean: out.append(f.boolean ? "true" : "false"); break;
   }
 }
@@ -103,17 +103,17 @@ std::string render(level l, const origin& o, std::string_view message, fields fs
   out.reserve(160);
   if (fmt == format::json) {
     out.append("{\"ts\":\"").append(timestamp()).append("\",\"level\":\"").append(level_name(l)).append("\",\"component\":");
-    protocol::append_json_string(out, component);
+    base::append_json_string(out, component);
     if (o.actor_id) {
       out.append(",\"actor\":");
-      protocol::append_json_string(out, component);
+      base::append_json_string(out, component);
       out.append(",\"actor_id\":").append(actor_id);
     }
     out.append(",\"msg\":");
-    protocol::append_json_string(out, message);
+    base::append_json_string(out, message);
     for (const auto& f : fs) {
       out.push_back(',');
-      protocol::append_json_string(out, f.key);
+      base::append_json_string(out, f.key);
       out.push_back(':');
       append_value(out, f, true);
     }
@@ -123,7 +123,7 @@ std::string render(level l, const origin& o, std::string_view message, fields fs
     out.append(component);
     if (o.actor_id) out.append(" actor=").append(component).append(" actor_id=").append(actor_id);
     out.append(" msg=");
-    protocol::append_json_string(out, message);
+    base::append_json_string(out, message);
     for (const auto& f : fs) {
       out.push_back(' ');
       out.append(f.key);

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "protocol/session_log.hpp"
+#include "protocol/covalue/session_log.hpp"
 #include "storage/covalue_store.hpp"
 
 namespace moai::storage {

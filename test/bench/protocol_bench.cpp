@@ -23,13 +23,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "protocol/blake3_hash.hpp"
-#include "protocol/codec.hpp"
-#include "protocol/content_ingest.hpp"
-#include "protocol/covalue_state.hpp"
-#include "protocol/json.hpp"
-#include "protocol/keys.hpp"
-#include "protocol/session_log.hpp"
+#include "protocol/covalue/session_log.hpp"
+#include "protocol/crypto/keys.hpp"
+#include "protocol/encoding/blake3_hash.hpp"
+#include "protocol/json/json.hpp"
+#include "protocol/sync/codec.hpp"
+#include "protocol/sync/content_ingest.hpp"
+#include "protocol/sync/covalue_state.hpp"
 #include "storage/covalue_store.hpp"
 #include "storage/session_batches.hpp"
 

@@ -9,12 +9,12 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "protocol/coalesce.hpp"
-#include "protocol/codec.hpp"
-#include "protocol/covalue_state.hpp"
-#include "protocol/deletion.hpp"
-#include "protocol/group.hpp"
-#include "protocol/ids.hpp"
+#include "protocol/encoding/ids.hpp"
+#include "protocol/groups/deletion.hpp"
+#include "protocol/groups/group.hpp"
+#include "protocol/sync/coalesce.hpp"
+#include "protocol/sync/codec.hpp"
+#include "protocol/sync/covalue_state.hpp"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "protocol/transaction.hpp"
+#include "protocol/covalue/transaction.hpp"
 
 namespace {
 

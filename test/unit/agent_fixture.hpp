@@ -8,9 +8,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "protocol/codec.hpp"
-#include "protocol/content_ingest.hpp"
-#include "protocol/identity.hpp"
+#include "protocol/crypto/identity.hpp"
+#include "protocol/sync/codec.hpp"
+#include "protocol/sync/content_ingest.hpp"
 #include "vectors.hpp"
 
 namespace moai::test {

@@ -4,11 +4,11 @@
 #include <boost/test/unit_test.hpp>
 
 #include "agent_fixture.hpp"
-#include "protocol/colist.hpp"
-#include "protocol/comap.hpp"
-#include "protocol/group_writer.hpp"
-#include "protocol/local_writer.hpp"
-#include "protocol/read_keys.hpp"
+#include "protocol/content/colist.hpp"
+#include "protocol/content/comap.hpp"
+#include "protocol/content/group_writer.hpp"
+#include "protocol/content/local_writer.hpp"
+#include "protocol/groups/read_keys.hpp"
 
 using namespace moai::protocol;
 using moai::test::str;

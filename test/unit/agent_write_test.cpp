@@ -9,17 +9,18 @@
 #include <fstream>
 
 #include "agent_fixture.hpp"
-#include "protocol/account_factory.hpp"
-#include "protocol/colist.hpp"
-#include "protocol/comap.hpp"
-#include "protocol/covalue_edit.hpp"
-#include "protocol/group_writer.hpp"
-#include "protocol/header.hpp"
-#include "protocol/json_text.hpp"
-#include "protocol/local_writer.hpp"
-#include "protocol/read_keys.hpp"
+#include "base/json_text.hpp"
+#include "protocol/content/account_factory.hpp"
+#include "protocol/content/colist.hpp"
+#include "protocol/content/comap.hpp"
+#include "protocol/content/covalue_edit.hpp"
+#include "protocol/content/group_writer.hpp"
+#include "protocol/content/local_writer.hpp"
+#include "protocol/covalue/header.hpp"
+#include "protocol/groups/read_keys.hpp"
 
 using namespace moai::protocol;
+namespace base = moai::base;
 using moai::test::str;
 
 namespace {
@@ -33,7 +34,7 @@ std::string canonical(const std::string& json_text) {
 
 std::string json_string(std::string_view s) {
   std::string out;
-  append_json_string(out, s);
+  base::append_json_string(out, s);
   return out;
 }
 
@@ -334,7 +335,7 @@ BOOST_AUTO_TEST_CASE(round_trip_for_cojson) {
     const covalue_state& state = s.states.at(id);
     for (const auto& m : state.new_content_since(nullptr)) messages.push_back(m);
     if (known.size() > 1) known.push_back(',');
-    append_json_string(known, id);
+    base::append_json_string(known, id);
     known.push_back(':');
     known.append(encode_known(state.known()));
   }

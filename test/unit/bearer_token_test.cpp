@@ -1,7 +1,7 @@
 // The bearer-token check shared by the agent API and the LLM proxy.
 #include <boost/test/unit_test.hpp>
 
-#include "gateway/bearer_token.hpp"
+#include "gateway/server/bearer_token.hpp"
 
 using moai::gateway::bearer_matches;
 

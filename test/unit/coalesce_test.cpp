@@ -2,10 +2,10 @@
 // on the real signed session logs of session_logs.json.
 #include <boost/test/unit_test.hpp>
 
-#include "protocol/codec.hpp"
-#include "protocol/coalesce.hpp"
-#include "protocol/covalue_state.hpp"
-#include "protocol/keys.hpp"
+#include "protocol/crypto/keys.hpp"
+#include "protocol/sync/coalesce.hpp"
+#include "protocol/sync/codec.hpp"
+#include "protocol/sync/covalue_state.hpp"
 #include "vectors.hpp"
 
 using namespace moai::protocol;

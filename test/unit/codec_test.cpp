@@ -3,10 +3,10 @@
 
 #include <map>
 
-#include "protocol/codec.hpp"
-#include "protocol/covalue_state.hpp"
-#include "protocol/ids.hpp"
-#include "protocol/keys.hpp"
+#include "protocol/crypto/keys.hpp"
+#include "protocol/encoding/ids.hpp"
+#include "protocol/sync/codec.hpp"
+#include "protocol/sync/covalue_state.hpp"
 #include "vectors.hpp"
 
 using namespace moai::protocol;

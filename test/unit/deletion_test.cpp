@@ -1,15 +1,15 @@
 // Delete sessions (guide §2.9): who may delete what, on groups and CoValues written with
 // the project's own writer (checked against real cojson in unit.agent_writes).
-#include "protocol/deletion.hpp"
+#include "protocol/groups/deletion.hpp"
 
 #include <boost/test/unit_test.hpp>
 
-#include "protocol/account_factory.hpp"
-#include "protocol/base58.hpp"
-#include "protocol/crypto.hpp"
-#include "protocol/group_writer.hpp"
-#include "protocol/header.hpp"
-#include "protocol/local_writer.hpp"
+#include "protocol/content/account_factory.hpp"
+#include "protocol/content/group_writer.hpp"
+#include "protocol/content/local_writer.hpp"
+#include "protocol/covalue/header.hpp"
+#include "protocol/crypto/crypto.hpp"
+#include "protocol/encoding/base58.hpp"
 
 using namespace moai::protocol;
 

@@ -3,9 +3,9 @@
 #include <boost/test/unit_test.hpp>
 #include <random>
 
-#include "protocol/base58.hpp"
-#include "protocol/base64url.hpp"
-#include "protocol/blake3_hash.hpp"
+#include "protocol/encoding/base58.hpp"
+#include "protocol/encoding/base64url.hpp"
+#include "protocol/encoding/blake3_hash.hpp"
 #include "vectors.hpp"
 
 using namespace moai::protocol;

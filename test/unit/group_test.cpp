@@ -2,9 +2,9 @@
 // hand-made groups where some transactions must be invalid.
 #include <boost/test/unit_test.hpp>
 
-#include "protocol/codec.hpp"
-#include "protocol/group.hpp"
-#include "protocol/keys.hpp"
+#include "protocol/crypto/keys.hpp"
+#include "protocol/groups/group.hpp"
+#include "protocol/sync/codec.hpp"
 #include "vectors.hpp"
 
 using namespace moai::protocol;

@@ -2,9 +2,9 @@
 // (canonical re-serialization); headers.json marks which pairs the core accepts.
 #include <boost/test/unit_test.hpp>
 
-#include "protocol/blake3_hash.hpp"
-#include "protocol/bytes.hpp"
-#include "protocol/header.hpp"
+#include "protocol/covalue/header.hpp"
+#include "protocol/encoding/blake3_hash.hpp"
+#include "protocol/encoding/bytes.hpp"
 #include "vectors.hpp"
 
 using namespace moai::protocol;

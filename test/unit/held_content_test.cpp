@@ -1,7 +1,7 @@
 // The notes a peer actor keeps of content it held back: order, resend points, retries.
 #include <boost/test/unit_test.hpp>
 
-#include "actors/held_content.hpp"
+#include "actors/sync/held_content.hpp"
 
 using moai::actors::held_content;
 using moai::protocol::known_state;

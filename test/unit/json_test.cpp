@@ -1,19 +1,20 @@
 // The two canonical JSON spellings: cojson's stableStringify (JS) and the Rust core's
 // serde re-serialization.
-#include "protocol/json.hpp"
+#include "protocol/json/json.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <limits>
 
-#include "protocol/blake3_hash.hpp"
-#include "protocol/codec.hpp"
-#include "protocol/js_json.hpp"
-#include "protocol/json_number.hpp"
-#include "protocol/json_text.hpp"
+#include "base/json_number.hpp"
+#include "base/json_text.hpp"
+#include "protocol/encoding/blake3_hash.hpp"
+#include "protocol/json/js_json.hpp"
+#include "protocol/sync/codec.hpp"
 #include "vectors.hpp"
 
 using namespace moai::protocol;
+namespace base = moai::base;
 using moai::test::load_vector;
 using moai::test::str;
 
@@ -21,13 +22,13 @@ namespace {
 
 std::string js(double v) {
   std::string s;
-  append_js_number(s, v);
+  base::append_js_number(s, v);
   return s;
 }
 
 std::string serde(double v) {
   std::string s;
-  append_serde_f64(s, v);
+  base::append_serde_f64(s, v);
   return s;
 }
 
@@ -82,20 +83,20 @@ BOOST_AUTO_TEST_CASE(string_escaping_matches_json_stringify) {
   std::string out;
   std::string input =
       std::string("a") + '\x01' + "b" + '\x1f' + "c\n\t\r\b\f\"\\/ " + '\x7f' + " \xe2\x80\xa8 \xc3\xa9";
-  append_json_string(out, input);
+  base::append_json_string(out, input);
   BOOST_TEST(out == "\"a\\u0001b\\u001fc\\n\\t\\r\\b\\f\\\"\\\\/ \x7f \xe2\x80\xa8 \xc3\xa9\"");
 }
 
 BOOST_AUTO_TEST_CASE(utf16_order_and_length) {
   // U+FFFF sorts after U+1F600 in UTF-16 (0xD83D < 0xFFFF) but before it in UTF-8.
   const std::string ffff = "\xef\xbf\xbf", emoji = "\xf0\x9f\x98\x80";
-  BOOST_TEST(utf16_less(emoji, ffff));
-  BOOST_TEST(!utf16_less(ffff, emoji));
-  BOOST_TEST(utf16_less("a", "b"));
-  BOOST_TEST(utf16_less("a", "ab"));
-  BOOST_TEST(!utf16_less("ab", "a"));
-  BOOST_TEST(!utf16_less("a", "a"));
-  BOOST_TEST(utf16_length("h\xc3\xa9llo " + emoji) == 8u);
+  BOOST_TEST(base::utf16_less(emoji, ffff));
+  BOOST_TEST(!base::utf16_less(ffff, emoji));
+  BOOST_TEST(base::utf16_less("a", "b"));
+  BOOST_TEST(base::utf16_less("a", "ab"));
+  BOOST_TEST(!base::utf16_less("ab", "a"));
+  BOOST_TEST(!base::utf16_less("a", "a"));
+  BOOST_TEST(base::utf16_length("h\xc3\xa9llo " + emoji) == 8u);
 }
 
 BOOST_AUTO_TEST_CASE(short_hash_vectors) {

@@ -2,10 +2,10 @@
 // constructions crypto_crosscheck.json re-derived independently.
 #include <boost/test/unit_test.hpp>
 
-#include "protocol/base58.hpp"
-#include "protocol/header.hpp"
-#include "protocol/ids.hpp"
-#include "protocol/keys.hpp"
+#include "protocol/covalue/header.hpp"
+#include "protocol/crypto/keys.hpp"
+#include "protocol/encoding/base58.hpp"
+#include "protocol/encoding/ids.hpp"
 #include "vectors.hpp"
 
 using namespace moai::protocol;

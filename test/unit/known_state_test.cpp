@@ -1,7 +1,7 @@
 // Known-state math (guide §2).
 #include <boost/test/unit_test.hpp>
 
-#include "protocol/known_state.hpp"
+#include "protocol/sync/known_state.hpp"
 #include "vectors.hpp"
 
 using namespace moai::protocol;

@@ -2,10 +2,10 @@
 // and negative_cases.json.
 #include <boost/test/unit_test.hpp>
 
-#include "protocol/codec.hpp"
-#include "protocol/covalue_state.hpp"
-#include "protocol/keys.hpp"
-#include "protocol/session_log.hpp"
+#include "protocol/covalue/session_log.hpp"
+#include "protocol/crypto/keys.hpp"
+#include "protocol/sync/codec.hpp"
+#include "protocol/sync/covalue_state.hpp"
 #include "vectors.hpp"
 
 using namespace moai::protocol;

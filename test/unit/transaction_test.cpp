@@ -1,7 +1,7 @@
 // Canonical transaction text read without a JSON parser must agree with the full
 // parse: whatever read_canonical_transaction accepts, parse_transaction re-writes to
 // the very same bytes with the same madeAt, privacy and size.
-#include "protocol/transaction.hpp"
+#include "protocol/covalue/transaction.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <random>

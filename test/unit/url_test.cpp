@@ -1,7 +1,7 @@
 // The one URL parser of the gateway (LLM upstream and upstream moai).
 #include <boost/test/unit_test.hpp>
 
-#include "gateway/url.hpp"
+#include "gateway/client/url.hpp"
 
 using moai::gateway::parse_url;
 using moai::gateway::parsed_url;

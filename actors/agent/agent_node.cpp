@@ -1,0 +1,634 @@
+#include "actors/agent/agent_node.hpp"
+
+#include <deque>
+#include <functional>
+#include <unordered_map>
+
+#include "actors/observability/inspection.hpp"
+#include "actors/observability/metrics.hpp"
+#include "config/log.hpp"
+#include "protocol/content/colist.hpp"
+#include "protocol/content/comap.hpp"
+#include "protocol/content/covalue_edit.hpp"
+#include "protocol/content/group_writer.hpp"
+#include "protocol/content/local_writer.hpp"
+#include "protocol/covalue/header.hpp"
+#include "protocol/crypto/keys.hpp"
+#include "protocol/encoding/ids.hpp"
+#include "protocol/groups/read_keys.hpp"
+#include "protocol/json/js_json.hpp"
+#include "protocol/sync/codec.hpp"
+#include "protocol/sync/content_ingest.hpp"
+
+namespace moai::actors {
+namespace {
+
+using steady = std::chrono::steady_clock;
+using protocol::known_state;
+using done_callback = std::function<void(const node_error&)>;
+
+std::uint64_t now_ms() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+struct load_waiter {
+  steady::time_point deadline;
+  done_callback done;
+};
+
+// A write waiting for the server to hold `count` transactions of `session`.
+struct ack_waiter {
+  std::string session;
+  std::uint32_t count = 0;
+  steady::time_point deadline;
+  done_callback done;
+};
+
+struct tracked_covalue {
+  std::unique_ptr<protocol::covalue_state> state;
+  known_state confirmed;  // what the server told us it holds
+  known_state sent;       // confirmed, plus what we sent since
+  bool load_sent = false;
+  bool settled = false;  // the server answered our load
+  bool found = false;
+  std::optional<protocol::session_counts> expect;  // more pieces announced
+  std::vector<load_waiter> load_waiters;
+  std::vector<ack_waiter> acks;
+  std::deque<protocol::content_message> blocked;  // waiting for an account to verify with
+};
+
+struct node_state {
+  protocol::agent_identity identity;
+  std::unique_ptr<protocol::local_writer> writer;
+  agent_link link;
+  agent_node_options options;
+  std::unordered_map<std::string, tracked_covalue> covalues;
+  bool sweep_scheduled = false;
+  std::shared_ptr<actor_probe> probe;
+  static inline const char* name = "agent_node";
+};
+
+using self_ptr = agent_node_actor::stateful_pointer<node_state>;
+
+tracked_covalue& track(self_ptr self, const std::string& id) {
+  auto [it, inserted] = self->state.covalues.try_emplace(id);
+  if (inserted) {
+    it->second.state = std::make_unique<protocol::covalue_state>(id);
+    it->second.confirmed = it->second.sent = known_state{id, false, {}};
+  }
+  return it->second;
+}
+
+// ---- the link ----------------------------------------------------------------
+
+void send_message(self_ptr self, std::string text) {
+  auto& st = self->state;
+  if (st.link.send_frame) {
+    st.link.send_frame(std::move(text));
+    return;
+  }
+  auto frame = protocol::decode_frame(text);
+  for (auto& m : frame.messages) {
+    self->send(st.link.manager, from_peer{caf::actor_cast<peer_actor>(self), 0, std::move(m)});
+  }
+}
+
+void schedule_sweep(self_ptr self) {
+  if (self->state.sweep_scheduled) return;
+  self->state.sweep_scheduled = true;
+  self->delayed_send(self, std::chrono::milliseconds(250), tick_atom::value);
+}
+
+// Sends the server what it lacks of `id`, as far as we know.
+void upload(self_ptr self, tracked_covalue& t) {
+  if (!t.state->has_header()) return;
+  for (auto& piece : t.state->new_content_since(&t.sent)) send_message(self, std::move(piece));
+  protocol::merge_into(t.sent, t.state->known());
+}
+
+void send_load(self_ptr self, tracked_covalue& t) {
+  t.load_sent = true;
+  send_message(self, protocol::encode_load(t.state->known()));
+}
+
+void settle(tracked_covalue& t, bool found) {
+  t.settled = true;
+  t.found = found;
+  auto waiters = std::move(t.load_waiters);
+  t.load_waiters.clear();
+  node_error e = found ? node_error{} : node_error{404, "CoValue " + t.state->id() + " is unavailable"};
+  for (auto& w : waiters) w.done(e);
+}
+
+void check_acks(tracked_covalue& t) {
+  for (auto it = t.acks.begin(); it != t.acks.end();) {
+    auto held = t.confirmed.sessions.find(it->session);
+    if (held != t.confirmed.sessions.end() && held->second >= it->count) {
+      auto done = std::move(it->done);
+      it = t.acks.erase(it);
+      done(node_error{});
+    } else {
+      ++it;
+    }
+  }
+}
+
+// ---- loading ---------------------------------------------------------------
+
+// Calls `done` once the server has answered a load of `id` (found or not).
+void ensure_loaded(self_ptr self, const std::string& id, done_callback done) {
+  if (!protocol::is_covalue_id(id)) {
+    done(node_error{400, "not a CoValue ID: " + id});
+    return;
+  }
+  auto& t = track(self, id);
+  if (t.settled && t.found) {
+    done(node_error{});
+    return;
+  }
+  t.load_waiters.push_back({steady::now() + self->state.options.load_timeout, std::move(done)});
+  // Not found before: ask again, it may exist by now.
+  if (!t.load_sent || t.settled) {
+    t.settled = false;
+    send_load(self, t);
+  }
+  schedule_sweep(self);
+}
+
+// ---- receiving -------------------------------------------------------------
+
+protocol::covalue_lookup lookup(self_ptr self) {
+  return [self](const std::string& id) -> const protocol::covalue_state* {
+    auto it = self->state.covalues.find(id);
+    return it != self->state.covalues.end() && it->second.state->has_header() ? it->second.state.get() : nullptr;
+  };
+}
+
+// An account whose sessions appear in `m` and that we do not hold yet: its header says
+// which key signs them, so it is fetched first (the server normally sent it already).
+std::optional<std::string> missing_account(self_ptr self, const protocol::content_message& m) {
+  for (const auto& entry : m.sessions) {
+    auto parts = protocol::parse_session_id(entry.session_id);
+    if (!parts || !protocol::is_account_id(parts->owner) || parts->owner == m.id) continue;
+    if (!lookup(self)(std::string(parts->owner))) return std::string(parts->owner);
+  }
+  return std::nullopt;
+}
+
+void retry_blocked(self_ptr self);
+
+// Applies verified content; false when it must wait for an account first.
+bool apply_content(self_ptr self, protocol::content_message& m) {
+  auto& t = track(self, m.id);
+  if (!t.state->has_header() && !m.header) {
+    send_message(self, protocol::encode_known(t.state->known(), true));
+    return true;
+  }
+  if (auto account = missing_account(self, m)) {
+    auto& a = track(self, *account);
+    if (!a.load_sent) send_load(self, a);
+    return false;
+  }
+  auto result = protocol::ingest_content(*t.state, m, lookup(self));
+  for (const auto& error : result.errors) {
+    log::error(actor_origin(self), "content from the server does not verify; ignored",
+               {{"id", m.id}, {"error", error}});
+  }
+  const bool gap = result.gap;
+  known_state held{m.id, true, {}};
+  for (const auto& entry : m.sessions) {
+    held.sessions[entry.session_id] = entry.after + static_cast<std::uint32_t>(entry.transactions.size());
+  }
+  protocol::merge_into(t.confirmed, held);
+  protocol::merge_into(t.sent, held);
+  send_message(self, protocol::encode_known(t.state->known(), gap));
+  if (m.expect_content_until) t.expect = m.expect_content_until;
+  if (!t.settled && t.load_sent) {
+    bool complete = true;
+    if (t.expect) {
+      for (const auto& [session, count] : *t.expect) complete = complete && t.state->count(session) >= count;
+    }
+    if (complete) {
+      t.expect.reset();
+      settle(t, true);
+    }
+  }
+  check_acks(t);
+  return true;
+}
+
+void on_content(self_ptr self, protocol::content_message&& m) {
+  auto& t = track(self, m.id);
+  if (!t.blocked.empty()) {
+    t.blocked.push_back(std::move(m));
+    return;
+  }
+  const bool had_header = t.state->has_header();
+  if (!apply_content(self, m)) {
+    t.blocked.push_back(std::move(m));
+    return;
+  }
+  if (!had_header && t.state->has_header()) retry_blocked(self);
+}
+
+void retry_blocked(self_ptr self) {
+  bool progress = true;
+  while (progress) {
+    progress = false;
+    for (auto& [id, t] : self->state.covalues) {
+      while (!t.blocked.empty()) {
+        const bool had_header = t.state->has_header();
+        if (!apply_content(self, t.blocked.front())) break;
+        t.blocked.pop_front();
+        progress = progress || (!had_header && t.state->has_header());
+      }
+    }
+  }
+}
+
+void on_known(self_ptr self, protocol::known_message&& m) {
+  auto& t = track(self, m.known.id);
+  if (m.is_correction) {
+    t.confirmed = t.sent = m.known;
+  } else {
+    protocol::merge_into(t.confirmed, m.known);
+    protocol::merge_into(t.sent, m.known);
+  }
+  if (!t.settled && t.load_sent) {
+    if (!m.known.header && !t.state->has_header()) {
+      settle(t, false);
+    } else if (protocol::is_covered_by(m.known, t.state->known())) {
+      settle(t, true);
+    } else {
+      // The server holds more than we do but assumed we had it: ask from our real state.
+      send_message(self, protocol::encode_load(t.state->known()));
+    }
+  }
+  check_acks(t);
+  upload(self, t);
+}
+
+void on_load(self_ptr self, protocol::load_message&& m) {
+  auto& t = track(self, m.known.id);
+  t.sent = m.known;
+  protocol::merge_into(t.confirmed, m.known);
+  if (!t.state->has_header()) {
+    send_message(self, protocol::encode_known(t.state->known()));
+    return;
+  }
+  auto pieces = t.state->new_content_since(&t.sent);
+  if (pieces.empty()) send_message(self, protocol::encode_known(t.state->known()));
+  for (auto& piece : pieces) send_message(self, std::move(piece));
+  protocol::merge_into(t.sent, t.state->known());
+}
+
+void on_text(self_ptr self, const std::string& text) {
+  auto frame = protocol::decode_frame(text);
+  if (frame.dropped) {
+    log::warn(actor_origin(self), "frame from the server is not JSON; dropped", {{"error", frame.drop_reason}});
+    return;
+  }
+  for (const auto& e : frame.errors) {
+    log::warn(actor_origin(self), "message from the server skipped", {{"id", e.id}, {"reason", e.reason}});
+  }
+  for (auto& message : frame.messages) {
+    std::visit(
+        [&](auto&& m) {
+          using T = std::decay_t<decltype(m)>;
+          if constexpr (std::is_same_v<T, protocol::content_message>) {
+            on_content(self, std::move(m));
+          } else if constexpr (std::is_same_v<T, protocol::known_message>) {
+            on_known(self, std::move(m));
+          } else if constexpr (std::is_same_v<T, protocol::load_message>) {
+            on_load(self, std::move(m));
+          }
+        },
+        message);
+  }
+}
+
+// ---- reading ----------------------------------------------------------------
+
+protocol::key_resolver resolver(self_ptr self) {
+  return protocol::key_resolver(self->state.identity, lookup(self));
+}
+
+covalue_snapshot snapshot_of(self_ptr self, const protocol::covalue_state& cv) {
+  covalue_snapshot s;
+  s.id = cv.id();
+  const auto* h = cv.header();
+  s.type = h->type;
+  s.meta_type = h->meta_type;
+  s.is_group = h->is_group_or_account();
+  if (h->ruleset == protocol::ruleset_kind::owned_by_group) s.owner_group = h->group;
+  auto keys = resolver(self);
+  protocol::decode_stats stats;
+  if (h->type == "comap") {
+    auto view = protocol::comap_view::read(cv, keys, &stats);
+    for (const auto& key : view.keys()) s.entries[key] = *view.get(key);
+    s.content_json = view.json();
+  } else if (h->type == "colist") {
+    auto view = protocol::colist_view::read(cv, keys, &stats);
+    for (const auto& item : view.items()) s.items.push_back(item.value_json);
+    s.content_json = view.json();
+  } else {
+    s.content_json = "null";
+  }
+  s.undecryptable = stats.undecryptable;
+  return s;
+}
+
+// ---- writing ----------------------------------------------------------------
+
+write_result written(std::string id, node_error error = {}) {
+  write_result r;
+  r.error = std::move(error);
+  r.id = std::move(id);
+  return r;
+}
+
+// Registers `done` for when the server holds everything we wrote to `t` so far.
+void await_ack(self_ptr self, tracked_covalue& t, done_callback done) {
+  const std::string& session = self->state.writer->session_for(*t.state);
+  t.acks.push_back(
+      {session, t.state->count(session), steady::now() + self->state.options.ack_timeout, std::move(done)});
+  schedule_sweep(self);
+  check_acks(t);
+}
+
+// The key to encrypt with in group `group_id` (loaded), after checking that the account
+// may write there: admin, manager or writer of the group, or its own account.
+std::optional<protocol::read_key> write_key(self_ptr self, const std::string& group_id, node_error& error) {
+  auto keys = resolver(self);
+  if (group_id != self->state.identity.account_id) {
+    auto role = keys.role_of(group_id);
+    if (!role || (*role != "admin" && *role != "manager" && *role != "writer")) {
+      error = {403, "the server account may not write in " + group_id +
+                        " (its role there: " + (role ? *role : std::string("none")) + ")"};
+      return std::nullopt;
+    }
+  }
+  auto key = keys.current_read_key(group_id);
+  if (!key) error = {403, "the server account cannot reach the read key of " + group_id};
+  return key;
+}
+
+// Every value is JSON text (checked before anything is written, so an edit is all or nothing).
+bool all_json(const std::vector<map_edit>& edits, const std::vector<std::string>& items) {
+  for (const auto& e : edits) {
+    if (e.value_json && !protocol::js_json_from_text(*e.value_json)) return false;
+  }
+  for (const auto& item : items) {
+    if (!protocol::js_json_from_text(item)) return false;
+  }
+  return true;
+}
+
+node_error edit_failure(protocol::edit_error e, const std::string& id) {
+  switch (e) {
+    case protocol::edit_error::bad_value:
+      return {400, "a value is not JSON"};
+    case protocol::edit_error::wrong_type:
+      return {400, id + " is not of that type"};
+    case protocol::edit_error::not_permitted:
+      return {403, "the server account may not write to " + id};
+    case protocol::edit_error::no_key:
+      return {403, "the server account cannot reach the read key of " + id};
+    default:
+      return {500, std::string("cannot edit ") + id + ": " + protocol::to_string(e)};
+  }
+}
+
+// Applies `edits` to the CoMap in `t` (each its own transaction, as RawCoMap.set does).
+node_error apply_edits(self_ptr self, tracked_covalue& t, const std::vector<map_edit>& edits, std::uint64_t made_at) {
+  auto keys = resolver(self);
+  for (const auto& e : edits) {
+    auto r = e.value_json ? protocol::comap_set(*self->state.writer, keys, *t.state, e.key, *e.value_json, made_at)
+                          : protocol::comap_delete(*self->state.writer, keys, *t.state, e.key, made_at);
+    if (auto* error = std::get_if<protocol::edit_error>(&r)) return edit_failure(*error, t.state->id());
+  }
+  return {};
+}
+
+node_error apply_append(self_ptr self, tracked_covalue& t, const std::vector<std::string>& items,
+                        std::uint64_t made_at) {
+  auto keys = resolver(self);
+  auto r = protocol::colist_append(*self->state.writer, keys, *t.state, items, made_at);
+  if (auto* error = std::get_if<protocol::edit_error>(&r)) return edit_failure(*error, t.state->id());
+  return {};
+}
+
+void update_map(self_ptr self, update_map_request req, std::function<void(write_result)> reply) {
+  if (!all_json(req.edits, {})) return reply(written(req.id, node_error{400, "a value is not JSON"}));
+  ensure_loaded(self, req.id, [=](const node_error& e) {
+    if (!e.ok()) return reply(written(req.id, e));
+    auto& t = track(self, req.id);
+    if (t.state->header()->type != "comap") return reply(written(req.id, node_error{400, req.id + " is not a CoMap"}));
+    node_error error = apply_edits(self, t, req.edits, now_ms());
+    if (!error.ok()) return reply(written(req.id, error));
+    upload(self, t);
+    await_ack(self, t, [=](const node_error& e) { reply(written(req.id, e)); });
+  });
+}
+
+void append_list(self_ptr self, append_list_request req, std::function<void(write_result)> reply) {
+  if (!all_json({}, req.items_json)) return reply(written(req.id, node_error{400, "a list item is not JSON"}));
+  ensure_loaded(self, req.id, [=](const node_error& e) {
+    if (!e.ok()) return reply(written(req.id, e));
+    auto& t = track(self, req.id);
+    if (t.state->header()->type != "colist") {
+      return reply(written(req.id, node_error{400, req.id + " is not a CoList"}));
+    }
+    node_error error = apply_append(self, t, req.items_json, now_ms());
+    if (!error.ok()) return reply(written(req.id, error));
+    upload(self, t);
+    await_ack(self, t, [=](const node_error& e) { reply(written(req.id, e)); });
+  });
+}
+
+// Creates the value in `owner` (loaded) and waits for the server's ack.
+void create_in(self_ptr self, const create_request& req, const std::string& owner,
+               std::function<void(write_result)> reply) {
+  node_error error;
+  if (!write_key(self, owner, error)) return reply(written(std::string(), error));
+  const auto stamp = protocol::creation_stamp::at(now_ms());
+  auto header = protocol::make_owned_header(req.type, owner, stamp.created_at, stamp.uniqueness, req.meta_json);
+  if (!header) return reply(written(std::string(), node_error{400, "invalid meta"}));
+  const std::string id = protocol::covalue_id_of(*header);
+  auto& t = track(self, id);
+  *t.state = protocol::local_writer::new_covalue(*header);
+  t.load_sent = t.settled = t.found = true;
+  if (req.type == "comap") error = apply_edits(self, t, req.map_init, stamp.made_at);
+  if (req.type == "colist" && !req.list_init.empty()) error = apply_append(self, t, req.list_init, stamp.made_at);
+  upload(self, t);
+  if (!error.ok()) return reply(written(id, error));
+  await_ack(self, t, [=](const node_error& e) { reply(written(id, e)); });
+}
+
+void create(self_ptr self, create_request req, std::function<void(write_result)> reply) {
+  if (req.type != "comap" && req.type != "colist") {
+    return reply(written(std::string(), node_error{400, "type must be comap or colist"}));
+  }
+  if (!all_json(req.map_init, req.list_init))
+    return reply(written(std::string(), node_error{400, "a value is not JSON"}));
+  if (!req.owner_group.empty()) {
+    ensure_loaded(self, req.owner_group, [=](const node_error& e) {
+      if (!e.ok()) return reply(written(std::string(), e));
+      auto& group = track(self, req.owner_group);
+      if (!group.state->header()->is_group_or_account() || group.state->header()->is_account()) {
+        return reply(written(std::string(), node_error{400, req.owner_group + " is not a group"}));
+      }
+      create_in(self, req, req.owner_group, reply);
+    });
+    return;
+  }
+  // A new group the account administers, then the value in it.
+  ensure_loaded(self, self->state.identity.account_id, [=](const node_error& e) {
+    if (!e.ok()) return reply(written(std::string(), e));
+    auto& st = self->state;
+    auto created = protocol::create_group(*st.writer, protocol::creation_stamp::at(now_ms()));
+    if (!created) return reply(written(std::string(), node_error{500, "could not create a group"}));
+    if (req.public_read) protocol::add_everyone(*st.writer, created->state, created->key, "reader", now_ms());
+    const std::string group_id = created->state.id();
+    auto& g = track(self, group_id);
+    *g.state = std::move(created->state);
+    g.load_sent = g.settled = g.found = true;
+    upload(self, g);
+    await_ack(self, g, [](const node_error&) {});
+    create_in(self, req, group_id, reply);
+  });
+}
+
+// ---- timeouts -----------------------------------------------------------------
+
+void sweep(self_ptr self) {
+  auto& st = self->state;
+  st.sweep_scheduled = false;
+  const auto now = steady::now();
+  bool pending = false;
+  for (auto& [id, t] : st.covalues) {
+    std::vector<done_callback> expired;
+    for (auto it = t.load_waiters.begin(); it != t.load_waiters.end();) {
+      if (it->deadline <= now) {
+        expired.push_back(std::move(it->done));
+        it = t.load_waiters.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = t.acks.begin(); it != t.acks.end();) {
+      if (it->deadline <= now) {
+        expired.push_back(std::move(it->done));
+        it = t.acks.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto& done : expired) done(node_error{504, "timed out waiting for " + id});
+    pending = pending || !t.load_waiters.empty() || !t.acks.empty();
+  }
+  if (pending) schedule_sweep(self);
+}
+
+agent_node_actor::behavior_type agent_node(self_ptr self, protocol::agent_identity identity, agent_link link,
+                                           agent_node_options options, sync_metrics* metrics) {
+  auto& st = self->state;
+  st.identity = std::move(identity);
+  st.writer = std::make_unique<protocol::local_writer>(st.identity, protocol::local_writer::random_session_suffix());
+  st.link = std::move(link);
+  st.options = options;
+  st.probe = metrics->actors.enroll(node_state::name, self->id());
+  log::info(actor_origin(self), "agent node started",
+            {{"account", st.identity.account_id}, {"session", st.writer->session_id()}});
+  // Credentials that do not belong together would only show as refused writes later.
+  ensure_loaded(self, st.identity.account_id, [self](const node_error& e) {
+    const auto& id = self->state.identity;
+    if (!e.ok()) {
+      log::warn(actor_origin(self), "the server account is not available (yet); agent routes will fail until it is",
+                {{"account", id.account_id}, {"error", e.message}});
+      return;
+    }
+    const auto* h = track(self, id.account_id).state->header();
+    if (!h->is_account()) {
+      log::error(actor_origin(self), "PEER_ID is not an account", {{"account", id.account_id}});
+    } else if (h->initial_admin != id.agent_id()) {
+      log::error(actor_origin(self), "PEER_SECRET is not the secret of PEER_ID's agent; its writes will be refused",
+                 {{"account", id.account_id}});
+    }
+  });
+  return {
+      [=](incoming_frame& f) {
+        note_message(self, *self->state.probe);
+        on_text(self, f.text);
+      },
+      [=](outgoing_messages& out) {
+        note_message(self, *self->state.probe);
+        for (const auto& text : out.messages) on_text(self, text);
+      },
+      [=](frame_sent&) { note_message(self, *self->state.probe); },
+      [=](flush_atom) { note_message(self, *self->state.probe); },
+      [=](stall_check_atom) { note_message(self, *self->state.probe); },  // it queues nothing
+      [=](connection_closed& c) {
+        note_message(self, *self->state.probe);
+        log::warn(actor_origin(self), "connection to the server lost", {{"reason", c.reason}});
+      },
+      [=](tick_atom) {
+        note_message(self, *self->state.probe);
+        sweep(self);
+      },
+      [=](upstream_connected) {
+        note_message(self, *self->state.probe);
+        // A fresh connection: the server knows nothing of us. Announce what we hold;
+        // its answers tell us what to upload.
+        for (auto& [id, t] : self->state.covalues) {
+          t.confirmed = t.sent = known_state{id, false, {}};
+          if (t.state->has_header() || t.load_sent) send_load(self, t);
+        }
+      },
+      [=](read_request& req) -> caf::result<read_result> {
+        note_message(self, *self->state.probe);
+        auto promise = self->make_response_promise<read_result>();
+        ensure_loaded(self, req.id, [=](const node_error& e) mutable {
+          if (!e.ok()) {
+            read_result r;
+            r.error = e;
+            promise.deliver(std::move(r));
+            return;
+          }
+          read_result r;
+          r.value = snapshot_of(self, *track(self, req.id).state);
+          promise.deliver(std::move(r));
+        });
+        return promise;
+      },
+      [=](update_map_request& req) -> caf::result<write_result> {
+        note_message(self, *self->state.probe);
+        auto promise = self->make_response_promise<write_result>();
+        update_map(self, std::move(req), [promise](write_result r) mutable { promise.deliver(std::move(r)); });
+        return promise;
+      },
+      [=](append_list_request& req) -> caf::result<write_result> {
+        note_message(self, *self->state.probe);
+        auto promise = self->make_response_promise<write_result>();
+        append_list(self, std::move(req), [promise](write_result r) mutable { promise.deliver(std::move(r)); });
+        return promise;
+      },
+      [=](create_request& req) -> caf::result<write_result> {
+        note_message(self, *self->state.probe);
+        auto promise = self->make_response_promise<write_result>();
+        create(self, std::move(req), [promise](write_result r) mutable { promise.deliver(std::move(r)); });
+        return promise;
+      },
+  };
+}
+
+}  // namespace
+
+agent_node_actor spawn_agent_node(caf::actor_system& system, protocol::agent_identity identity, agent_link link,
+                                  agent_node_options options, sync_metrics* metrics) {
+  return system.spawn(agent_node, std::move(identity), std::move(link), options, metrics);
+}
+
+}  // namespace moai::actors

@@ -1,0 +1,108 @@
+// The server's own cojson account as a node of the sync network (cojson's LocalNode).
+// It loads CoValues the way a client peer does (the server sends dependencies first),
+// verifies and keeps them, reads them with the account's keys, and writes signed
+// transactions in its own session, answering only once the server acknowledged them.
+//
+// Its peer is the in-process sync manager (PEER_MODE=sync) or an upstream moai over
+// WebSocket (PEER_MODE=agent). Either way it speaks the sync protocol, so whatever it
+// writes goes through the same verification as any client's content.
+#pragma once
+
+#include <caf/all.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/observability/metrics.hpp"
+#include "actors/sync/messages.hpp"
+#include "protocol/crypto/identity.hpp"
+
+namespace moai::actors {
+
+// What a read returns: the content as the account sees it.
+struct covalue_snapshot {
+  std::string id;
+  std::string type;                            // header type: comap, colist, costream, coplaintext
+  std::string meta_type;                       // header meta.type ("account" for accounts)
+  std::string owner_group;                     // ownedByGroup CoValues: the owning group
+  bool is_group = false;                       // groups and accounts
+  std::string content_json;                    // comap/group: an object; colist: an array; otherwise null
+  std::map<std::string, std::string> entries;  // comap/group: key → value JSON
+  std::vector<std::string> items;              // colist: item JSON
+  std::size_t undecryptable = 0;               // private transactions the account cannot read
+};
+
+// status follows HTTP: 200, 404 (unavailable), 403 (no rights), 504 (timed out), 500.
+struct node_error {
+  int status = 200;
+  std::string message;
+  bool ok() const { return status == 200; }
+};
+
+struct read_request {
+  std::string id;
+};
+struct read_result {
+  node_error error;
+  covalue_snapshot value;
+};
+
+// A CoMap edit: set `key` to `value_json`, or delete it when nullopt.
+struct map_edit {
+  std::string key;
+  std::optional<std::string> value_json;
+};
+struct update_map_request {
+  std::string id;
+  std::vector<map_edit> edits;
+};
+struct append_list_request {
+  std::string id;
+  std::vector<std::string> items_json;
+};
+// A new CoMap or CoList owned by `owner_group` (a group the account can write to), or,
+// when owner_group is empty, by a new group the account administers.
+struct create_request {
+  std::string type;  // "comap" | "colist"
+  std::string owner_group;
+  std::vector<map_edit> map_init;
+  std::vector<std::string> list_init;
+  std::string meta_json = "null";
+  bool public_read = false;  // a new group: also "everyone: reader"
+};
+struct write_result {
+  node_error error;
+  std::string id;  // the CoValue written or created
+};
+
+using agent_node_actor = peer_actor::extend<caf::reacts_to<tick_atom>, caf::replies_to<read_request>::with<read_result>,
+                                            caf::replies_to<update_map_request>::with<write_result>,
+                                            caf::replies_to<append_list_request>::with<write_result>,
+                                            caf::replies_to<create_request>::with<write_result>>;
+
+struct agent_node_options {
+  std::chrono::milliseconds load_timeout{25000};
+  std::chrono::milliseconds ack_timeout{25000};
+};
+
+// Where the node's messages go. In sync mode: the in-process sync manager.
+struct agent_link {
+  sync_manager_actor manager;  // set in sync mode
+  // Set in agent mode: sends one text frame to the upstream (any thread).
+  std::function<void(std::string frame)> send_frame;
+};
+
+agent_node_actor spawn_agent_node(caf::actor_system& system, protocol::agent_identity identity, agent_link link,
+                                  agent_node_options options, sync_metrics* metrics);
+
+}  // namespace moai::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::read_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::read_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::update_map_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::append_list_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::create_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::write_result)

@@ -1,0 +1,61 @@
+// Process-wide counters that actors bump and /metrics and the inspection log read.
+// Relaxed atomics: they are statistics, not synchronization.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+#include "actors/observability/inspection.hpp"
+
+namespace moai::actors {
+
+enum class action : std::size_t { load, known, content, done, reconcile, reconcile_ack, count };
+std::string_view action_name(action a);
+
+enum class rejection : std::size_t {
+  invalid_json,     // a frame that is not JSON
+  invalid_message,  // JSON that is not a usable sync message
+  invalid_header,   // header malformed or not hashing to the ID
+  invalid_signature,
+  unknown_signer,  // account not available or not an account
+  invalid_transaction,
+  invalid_delete,
+  count
+};
+std::string_view rejection_name(rejection r);
+
+// A Prometheus-style histogram with fixed bounds, in seconds.
+struct latency_histogram {
+  static constexpr std::array<double, 12> bounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                    0.05,   0.1,   0.25,   0.5,   1,    2.5};
+  std::array<std::atomic<std::uint64_t>, bounds.size() + 1> buckets{};  // last: above every bound
+  std::atomic<std::uint64_t> count{0};
+  std::atomic<std::uint64_t> sum_ns{0};
+
+  void observe(std::uint64_t nanoseconds);
+};
+
+struct sync_metrics {
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(action::count)> messages_in{};
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(action::count)> messages_out{};
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(rejection::count)> rejections{};
+  std::atomic<std::uint64_t> transactions_accepted{0};
+  std::atomic<std::uint64_t> storage_batches{0};
+  std::atomic<std::uint64_t> storage_writes{0};
+  std::atomic<std::uint64_t> storage_failures{0};
+  std::atomic<std::uint64_t> storage_loads{0};
+  std::atomic<std::uint64_t> storage_read_failures{0};
+  std::atomic<std::uint64_t> slow_consumers_closed{0};
+  std::atomic<std::uint64_t> content_held_back{0};
+  latency_histogram storage_write_latency;
+  // Every actor's probe: mailbox depths and message rates per actor kind.
+  actor_registry actors;
+
+  void count_in(action a) { messages_in[static_cast<std::size_t>(a)].fetch_add(1, std::memory_order_relaxed); }
+  void count_out(action a) { messages_out[static_cast<std::size_t>(a)].fetch_add(1, std::memory_order_relaxed); }
+  void reject(rejection r) { rejections[static_cast<std::size_t>(r)].fetch_add(1, std::memory_order_relaxed); }
+};
+
+}  // namespace moai::actors
