@@ -384,19 +384,17 @@ caf::behavior gateway_behavior(self_ptr self, config cfg, agent_node_actor node,
   self->state.node = std::move(node);
   self->state.probe = metrics->actors.enroll(gateway_state::name, self->id());
   return {
-      [=](agent_http_call& m) {
-        note_message(self, *self->state.probe);
+      probed(self, [=](agent_http_call& m) {
         self->delayed_send(self, std::chrono::milliseconds(self->state.cfg.agent_request_timeout_ms),
                            call_expired{m.c});
         dispatch(self, m.c);
-      },
-      [=](call_expired& m) {
-        note_message(self, *self->state.probe);
+      }),
+      probed(self, [=](call_expired& m) {
         if (!m.c->answered) {
           log::warn(actor_origin(self), "agent request timed out", {{"path", m.c->request.path}});
           m.c->answer(504, failure("request timed out"));
         }
-      },
+      }),
   };
 }
 

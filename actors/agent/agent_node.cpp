@@ -23,6 +23,10 @@
 namespace moai::actors {
 namespace {
 
+// The node's own timer: loads and writes that waited too long.
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using agent_node_impl = agent_node_actor::extend<caf::reacts_to<tick_atom>>;
+
 using steady = std::chrono::steady_clock;
 using protocol::known_state;
 using done_callback = std::function<void(const node_error&)>;
@@ -70,7 +74,7 @@ struct node_state {
   static inline const char* name = "agent_node";
 };
 
-using self_ptr = agent_node_actor::stateful_pointer<node_state>;
+using self_ptr = agent_node_impl::stateful_pointer<node_state>;
 
 tracked_covalue& track(self_ptr self, const std::string& id) {
   auto [it, inserted] = self->state.covalues.try_emplace(id);
@@ -91,7 +95,7 @@ void send_message(self_ptr self, std::string text) {
   }
   auto frame = protocol::decode_frame(text);
   for (auto& m : frame.messages) {
-    self->send(st.link.manager, from_peer{caf::actor_cast<peer_actor>(self), 0, std::move(m)});
+    self->send(st.link.manager, from_peer{caf::actor_cast<sync_peer>(self), 0, std::move(m)});
   }
 }
 
@@ -532,7 +536,7 @@ void sweep(self_ptr self) {
   if (pending) schedule_sweep(self);
 }
 
-agent_node_actor::behavior_type agent_node(self_ptr self, protocol::agent_identity identity, agent_link link,
+agent_node_impl::behavior_type agent_node(self_ptr self, protocol::agent_identity identity, agent_link link,
                                            agent_node_options options, sync_metrics* metrics) {
   auto& st = self->state;
   st.identity = std::move(identity);
@@ -559,36 +563,27 @@ agent_node_actor::behavior_type agent_node(self_ptr self, protocol::agent_identi
     }
   });
   return {
-      [=](incoming_frame& f) {
-        note_message(self, *self->state.probe);
+      probed(self, [=](incoming_frame& f) {
         on_text(self, f.text);
-      },
-      [=](outgoing_messages& out) {
-        note_message(self, *self->state.probe);
+      }),
+      probed(self, [=](outgoing_messages& out) {
         for (const auto& text : out.messages) on_text(self, text);
-      },
-      [=](frame_sent&) { note_message(self, *self->state.probe); },
-      [=](flush_atom) { note_message(self, *self->state.probe); },
-      [=](stall_check_atom) { note_message(self, *self->state.probe); },  // it queues nothing
-      [=](connection_closed& c) {
-        note_message(self, *self->state.probe);
+      }),
+      probed(self, [=](connection_closed& c) {
         log::warn(actor_origin(self), "connection to the server lost", {{"reason", c.reason}});
-      },
-      [=](tick_atom) {
-        note_message(self, *self->state.probe);
+      }),
+      probed(self, [=](tick_atom) {
         sweep(self);
-      },
-      [=](upstream_connected) {
-        note_message(self, *self->state.probe);
+      }),
+      probed(self, [=](upstream_connected) {
         // A fresh connection: the server knows nothing of us. Announce what we hold;
         // its answers tell us what to upload.
         for (auto& [id, t] : self->state.covalues) {
           t.confirmed = t.sent = known_state{id, false, {}};
           if (t.state->has_header() || t.load_sent) send_load(self, t);
         }
-      },
-      [=](read_request& req) -> caf::result<read_result> {
-        note_message(self, *self->state.probe);
+      }),
+      probed(self, [=](read_request& req) -> caf::result<read_result> {
         auto promise = self->make_response_promise<read_result>();
         ensure_loaded(self, req.id, [=](const node_error& e) mutable {
           if (!e.ok()) {
@@ -602,25 +597,22 @@ agent_node_actor::behavior_type agent_node(self_ptr self, protocol::agent_identi
           promise.deliver(std::move(r));
         });
         return promise;
-      },
-      [=](update_map_request& req) -> caf::result<write_result> {
-        note_message(self, *self->state.probe);
+      }),
+      probed(self, [=](update_map_request& req) -> caf::result<write_result> {
         auto promise = self->make_response_promise<write_result>();
         update_map(self, std::move(req), [promise](write_result r) mutable { promise.deliver(std::move(r)); });
         return promise;
-      },
-      [=](append_list_request& req) -> caf::result<write_result> {
-        note_message(self, *self->state.probe);
+      }),
+      probed(self, [=](append_list_request& req) -> caf::result<write_result> {
         auto promise = self->make_response_promise<write_result>();
         append_list(self, std::move(req), [promise](write_result r) mutable { promise.deliver(std::move(r)); });
         return promise;
-      },
-      [=](create_request& req) -> caf::result<write_result> {
-        note_message(self, *self->state.probe);
+      }),
+      probed(self, [=](create_request& req) -> caf::result<write_result> {
         auto promise = self->make_response_promise<write_result>();
         create(self, std::move(req), [promise](write_result r) mutable { promise.deliver(std::move(r)); });
         return promise;
-      },
+      }),
   };
 }
 
@@ -628,7 +620,8 @@ agent_node_actor::behavior_type agent_node(self_ptr self, protocol::agent_identi
 
 agent_node_actor spawn_agent_node(caf::actor_system& system, protocol::agent_identity identity, agent_link link,
                                   agent_node_options options, sync_metrics* metrics) {
-  return system.spawn(agent_node, std::move(identity), std::move(link), options, metrics);
+  return caf::actor_cast<agent_node_actor>(
+      system.spawn(agent_node, std::move(identity), std::move(link), options, metrics));
 }
 
 }  // namespace moai::actors

@@ -78,10 +78,14 @@ struct write_result {
   std::string id;  // the CoValue written or created
 };
 
-using agent_node_actor = peer_actor::extend<caf::reacts_to<tick_atom>, caf::replies_to<read_request>::with<read_result>,
-                                            caf::replies_to<update_map_request>::with<write_result>,
-                                            caf::replies_to<append_list_request>::with<write_result>,
-                                            caf::replies_to<create_request>::with<write_result>>;
+// A sync peer (of the in-process sync manager), the reader of its upstream link in agent
+// mode, and what the agent gateway asks of the account.
+using agent_node_actor = sync_peer::extend<caf::reacts_to<incoming_frame>, caf::reacts_to<connection_closed>,
+                                           caf::reacts_to<upstream_connected>,
+                                           caf::replies_to<read_request>::with<read_result>,
+                                           caf::replies_to<update_map_request>::with<write_result>,
+                                           caf::replies_to<append_list_request>::with<write_result>,
+                                           caf::replies_to<create_request>::with<write_result>>;
 
 struct agent_node_options {
   std::chrono::milliseconds load_timeout{25000};

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "config/log.hpp"
@@ -85,6 +86,20 @@ void note_message(Self* self, actor_probe& probe) {
     probe.backlog_since_ns.store(std::chrono::steady_clock::now().time_since_epoch().count(),
                                  std::memory_order_relaxed);
   }
+}
+
+// Wraps a message handler of an actor with a probe (`self->state.probe`) so that every
+// message it handles is noted first: `probed(self, [=](load_request& r) { … })`.
+template <class Self, class F, class R, class C, class... Ts>
+auto probed_handler(Self* self, F f, R (C::*)(Ts...) const) {
+  return [self, f = std::move(f)](Ts... xs) -> R {
+    note_message(self, *self->state.probe);
+    return f(std::forward<Ts>(xs)...);
+  };
+}
+template <class Self, class F>
+auto probed(Self* self, F f) {
+  return probed_handler(self, std::move(f), &F::operator());
 }
 
 // The log origin of an actor: its kind (the state's `name`) and CAF id.

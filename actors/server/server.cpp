@@ -213,11 +213,12 @@ int run_server(const config& cfg) {
   if (!agent_mode && !cfg.peer_moai.empty()) {
     auto handler_slot = std::make_shared<std::shared_ptr<gateway::sync_connection_handler>>();
     auto link = std::make_shared<upstream_link>();
+    auto reader = std::make_shared<connection_peer>();  // the link's peer actor, as the connection sees it
     reconciler = spawn_upstream_reconciler(system, storage, metrics.get());
     gateway::upstream_handlers handlers;
     // Every (re)connection, once the peer actor has passed on what the old connection
     // brought: CoValues in memory subscribe again, storage is reconciled.
-    handlers.on_connected = [link] { caf::anon_send(link->peer, upstream_connected{}); };
+    handlers.on_connected = [reader] { caf::anon_send(*reader, upstream_connected{}); };
     handlers.on_frame = [handler_slot](std::string frame) { (*handler_slot)->on_frame(std::move(frame)); };
     handlers.on_frame_sent = [handler_slot](std::size_t unsent) { (*handler_slot)->on_frame_sent(unsent); };
     if (!open_upstream(std::move(handlers))) return 2;
@@ -239,6 +240,7 @@ int run_server(const config& cfg) {
     auto peer = spawn_peer(system, upstream->as_sync_connection(), manager, metrics.get(), upstream_opts);
     *handler_slot = upstream_peer = peer.handler;
     link->peer = peer.actor;
+    *reader = peer.actor;
     caf::anon_send(manager, *link);  // CoValues spawned before the first connection know it too
     upstream->start();
   }
@@ -346,19 +348,16 @@ int run_server(const config& cfg) {
   caf::anon_send_exit(manager, caf::exit_reason::user_shutdown);
   if (reconciler) caf::anon_send_exit(*reconciler, caf::exit_reason::user_shutdown);
   wait_until(phase(0.5), [&] { return metrics->actors.count("covalue") + metrics->actors.count("sync_manager") == 0; });
-  // 3. The writer commits everything queued before this read (it flushes before reads).
+  // 3. The writer commits everything queued before this request.
   {
     caf::scoped_actor self{system};
-    self->request(storage, deadline - steady::now(), known_query{"co_zshutdown"})
-        .receive([&](known_reply&) { flushed = true; },
-                 [&](caf::error& err) {
-                   // A failed read still came after the flush: only a timeout means it did not.
-                   if (err == caf::sec::runtime_error) {
-                     flushed = true;
-                     return;
-                   }
-                   log::error("server", "storage did not flush before shutdown", {});
-                 });
+    self->request(storage, deadline - steady::now(), flush_request{})
+        .receive(
+            [&](flush_reply& reply) {
+              flushed = true;
+              if (!reply.ok) log::warn("server", "the last commit before shutdown failed", {});
+            },
+            [&](caf::error&) { log::error("server", "storage did not flush before shutdown", {}); });
   }
   server->stop();
   caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);

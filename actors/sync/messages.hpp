@@ -22,17 +22,8 @@
 
 namespace moai::actors {
 
-// ---- peer actor: one per WebSocket connection ----------------------------------
+// ---- a sync peer: whoever speaks the sync protocol with us -----------------------
 
-struct incoming_frame {
-  std::string text;
-};
-struct frame_sent {
-  std::uint64_t bytes = 0;
-};
-struct connection_closed {
-  std::string reason;
-};
 // Encoded sync messages to send, in order, at one priority (0 high, 3 medium, 6 low).
 // Content carries its CoValue and what the sender believed the peer held before it: a
 // peer whose queue is over its limit holds the content back (drops it) and later asks
@@ -48,24 +39,36 @@ struct outgoing_messages {
   std::vector<std::string> dependencies;
 };
 
-using flush_atom = caf::atom_constant<caf::atom("flush")>;
-// A peer's queue has been over its limit for a while: has the socket drained since?
-using stall_check_atom = caf::atom_constant<caf::atom("stallcheck")>;
+// What the sync core sends a peer. Implemented by the peer actor (a /sync WebSocket, or
+// the link to an upstream moai) and by the agent node (the server's own account).
+using sync_peer = caf::typed_actor<caf::reacts_to<outgoing_messages>>;
 
+// ---- what a connection tells the actor that reads it ----------------------------
+
+struct incoming_frame {
+  std::string text;
+};
+// The socket caught up (sync_connection::notify_when_unsent_below).
+struct frame_sent {
+  std::uint64_t bytes = 0;
+};
+struct connection_closed {
+  std::string reason;
+};
 // A link to an upstream server came (back) up. Sent to the actor that reads the link,
 // after the frames of the old connection, so it marks where the new one begins.
 struct upstream_connected {};
 
-using peer_actor =
-    caf::typed_actor<caf::reacts_to<incoming_frame>, caf::reacts_to<frame_sent>, caf::reacts_to<connection_closed>,
-                     caf::reacts_to<outgoing_messages>, caf::reacts_to<flush_atom>, caf::reacts_to<stall_check_atom>,
-                     caf::reacts_to<upstream_connected>>;
+// A peer actor as its connection (gateway/sync_connection.hpp) sees it.
+using connection_peer =
+    sync_peer::extend<caf::reacts_to<incoming_frame>, caf::reacts_to<frame_sent>, caf::reacts_to<connection_closed>,
+                      caf::reacts_to<upstream_connected>>;
 
 // ---- CoValue actors and the sync manager that routes to them ----------------
 
 // A load / known / content / done message from a peer, about message_id(message).
 struct from_peer {
-  peer_actor peer;
+  sync_peer peer;
   std::uint64_t peer_id = 0;
   protocol::sync_message message;
 };
@@ -74,7 +77,7 @@ struct from_peer {
 // CoValue is nowhere, it asks `ask` (the peer that sent the dependent content).
 struct availability_query {
   std::string id;
-  peer_actor ask;
+  sync_peer ask;
   std::uint64_t ask_id = 0;
 };
 struct availability {
@@ -87,7 +90,7 @@ struct availability {
 // "Send `peer` what it lacks of you, your dependencies first; answer when queued."
 struct dependency_push {
   std::string id;
-  peer_actor peer;
+  sync_peer peer;
   std::uint64_t peer_id = 0;
   std::vector<std::string> visited;  // the chain that asked, to cut cycles
   // Set by a peer that held content back: it holds this much (replacing what we
@@ -139,37 +142,23 @@ struct stats_query {};
 // CoValue actor, which subscribes there again (a cojson client does the same with its
 // server peer after a reconnect).
 struct upstream_link {
-  peer_actor peer;
+  sync_peer peer;
   std::uint64_t peer_id = 0;
 };
-// CoValue actor → itself: loads waiting for the upstream's answer waited long enough.
-// `subscription` tells a timer of an earlier subscription (before a reconnect) apart.
-struct upstream_wait_over {
-  std::uint64_t subscription = 0;
-};
-
-using tick_atom = caf::atom_constant<caf::atom("tick")>;
-// CoValue actor → itself: apply the content staged since the last drain.
-using drain_atom = caf::atom_constant<caf::atom("drain")>;
 // Manager → CoValue actor: retire now if idle (too many CoValues in memory).
 using evict_atom = caf::atom_constant<caf::atom("evict")>;
-// A covalue actor writes everything it holds again after a failed write.
-using persist_atom = caf::atom_constant<caf::atom("persist")>;
 
 using covalue_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
                      caf::replies_to<dependency_push>::with<push_done>, caf::replies_to<known_query>::with<known_reply>,
-                     caf::replies_to<snapshot_query>::with<snapshot_reply>,
-                     caf::reacts_to<retire_decision>,
-                     caf::reacts_to<tick_atom>, caf::reacts_to<evict_atom>, caf::reacts_to<drain_atom>,
-                     caf::reacts_to<persist_atom>, caf::reacts_to<upstream_link>, caf::reacts_to<upstream_wait_over>>;
+                     caf::replies_to<snapshot_query>::with<snapshot_reply>, caf::reacts_to<retire_decision>,
+                     caf::reacts_to<evict_atom>, caf::reacts_to<upstream_link>>;
 
 using sync_manager_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
                      caf::replies_to<dependency_push>::with<push_done>, caf::replies_to<known_query>::with<known_reply>,
                      caf::replies_to<snapshot_query>::with<snapshot_reply>,
-                     caf::reacts_to<retire_request>,
-                     caf::replies_to<stats_query>::with<manager_stats>, caf::reacts_to<evict_atom>,
+                     caf::reacts_to<retire_request>, caf::replies_to<stats_query>::with<manager_stats>,
                      caf::reacts_to<upstream_link>>;
 
 // ---- storage writer: the only writer of the database --------------------------
@@ -196,13 +185,16 @@ struct list_reply {
 struct write_ack {
   bool ok = false;
 };
-
-using retry_atom = caf::atom_constant<caf::atom("retry")>;
+// "Commit everything queued before this": answered once it is (shutdown waits for it).
+struct flush_request {};
+struct flush_reply {
+  bool ok = false;  // false: the last commit failed (what failed is retried by its writers)
+};
 
 using storage_actor =
     caf::typed_actor<caf::replies_to<load_request>::with<load_reply>, caf::replies_to<write_request>::with<write_ack>,
-                     caf::replies_to<known_query>::with<known_reply>, caf::reacts_to<flush_atom>,
-                     caf::reacts_to<retry_atom>, caf::replies_to<list_request>::with<list_reply>>;
+                     caf::replies_to<known_query>::with<known_reply>, caf::replies_to<list_request>::with<list_reply>,
+                     caf::replies_to<flush_request>::with<flush_reply>>;
 
 }  // namespace moai::actors
 
@@ -226,10 +218,11 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::retire_decision)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::manager_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::stats_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::upstream_link)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::upstream_wait_over)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::load_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::load_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::write_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::write_ack)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::list_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::list_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::flush_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::flush_reply)

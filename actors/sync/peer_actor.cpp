@@ -14,6 +14,11 @@
 namespace moai::actors {
 namespace {
 
+// The actor's own turns: send what queued up; check whether a full queue drains.
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using stall_check_atom = caf::atom_constant<caf::atom("stallcheck")>;
+using peer_impl = connection_peer::extend<caf::reacts_to<flush_atom>, caf::reacts_to<stall_check_atom>>;
+
 struct reconcile_batch {
   std::size_t unanswered = 0;       // known queries still out
   std::set<std::string> unsettled;  // CoValues we sent a load for
@@ -50,7 +55,7 @@ struct peer_state {
   static inline const char* name = "peer";
 };
 
-using self_ptr = peer_actor::stateful_pointer<peer_state>;
+using self_ptr = peer_impl::stateful_pointer<peer_state>;
 
 std::size_t queue_index(int priority) {
   return priority <= 0 ? 0 : priority >= 6 ? 2 : 1;
@@ -140,7 +145,7 @@ void request_resend(self_ptr self, const std::string& id) {
   const auto epoch = st.held_epoch;
   const protocol::known_state sent_from = st.held.from(id);
   self->request(st.manager, std::chrono::seconds(60),
-                dependency_push{id, caf::actor_cast<peer_actor>(self), st.id, {}, sent_from})
+                dependency_push{id, caf::actor_cast<sync_peer>(self), st.id, {}, sent_from})
       .then(
           [=](push_done&) {
             if (epoch == self->state.held_epoch) finish_resend(self, id, sent_from, true);
@@ -341,11 +346,11 @@ void on_frame(self_ptr self, std::string&& text) {
                                    std::holds_alternative<protocol::content_message>(message))) {
       settle_reconcile(self, protocol::message_id(message));
     }
-    self->send(st.manager, from_peer{caf::actor_cast<peer_actor>(self), st.id, std::move(message)});
+    self->send(st.manager, from_peer{caf::actor_cast<sync_peer>(self), st.id, std::move(message)});
   }
 }
 
-peer_actor::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::sync_connection> connection,
+peer_impl::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::sync_connection> connection,
                                         sync_manager_actor manager, sync_metrics* metrics, peer_options options) {
   auto& st = self->state;
   st.connection = std::move(connection);
@@ -356,20 +361,16 @@ peer_actor::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::
   st.probe = metrics->actors.enroll(peer_state::name, self->id());
   log::info(actor_origin(self), "connected", {{"peer", st.id}, {"remote", st.connection->remote_address()}});
   return {
-      [=](incoming_frame& f) {
-        note_message(self, *self->state.probe);
+      probed(self, [=](incoming_frame& f) {
         on_frame(self, std::move(f.text));
-      },
-      [=](frame_sent&) {
-        note_message(self, *self->state.probe);
+      }),
+      probed(self, [=](frame_sent&) {
         flush(self);
-      },
-      [=](stall_check_atom) {
-        note_message(self, *self->state.probe);
+      }),
+      probed(self, [=](stall_check_atom) {
         check_stall(self);
-      },
-      [=](outgoing_messages& out) {
-        note_message(self, *self->state.probe);
+      }),
+      probed(self, [=](outgoing_messages& out) {
         auto& st = self->state;
         if (hold_back(self, out)) return;
         if (out.resend && defer_for_held_dependency(self, out)) return;
@@ -383,46 +384,44 @@ peer_actor::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::
           st.flush_scheduled = true;
           self->send(self, flush_atom::value);
         }
-      },
-      [=](flush_atom) {
-        note_message(self, *self->state.probe);
+      }),
+      probed(self, [=](flush_atom) {
         self->state.flush_scheduled = false;
         flush(self);
-      },
-      [=](upstream_connected) {
-        note_message(self, *self->state.probe);
+      }),
+      probed(self, [=](upstream_connected) {
         // An upstream link closed as a slow consumer has connected again: queue anew.
         // Its subscriptions and reconcile bring what was held back for the old one.
         self->state.closing = false;
         forget_held(self->state);
         if (self->state.options.on_upstream_connected) self->state.options.on_upstream_connected();
-      },
-      [=](connection_closed& c) {
-        note_message(self, *self->state.probe);
+      }),
+      probed(self, [=](connection_closed& c) {
         log::info(actor_origin(self), "disconnected", {{"peer", self->state.id}, {"reason", c.reason}});
         self->state.connection.reset();
         self->quit();
-      },
+      }),
   };
 }
 
 // The gateway's view of a peer actor: every callback becomes a message.
 class peer_bridge final : public gateway::sync_connection_handler {
  public:
-  explicit peer_bridge(peer_actor peer) : peer_(std::move(peer)) {}
+  explicit peer_bridge(connection_peer peer) : peer_(std::move(peer)) {}
   void on_frame(std::string frame) override { caf::anon_send(peer_, incoming_frame{std::move(frame)}); }
   void on_frame_sent(std::size_t bytes) override { caf::anon_send(peer_, frame_sent{bytes}); }
   void on_closed(const std::string& reason) override { caf::anon_send(peer_, connection_closed{reason}); }
 
  private:
-  peer_actor peer_;
+  connection_peer peer_;
 };
 
 }  // namespace
 
 peer_handles spawn_peer(caf::actor_system& system, std::shared_ptr<gateway::sync_connection> connection,
                         sync_manager_actor manager, sync_metrics* metrics, peer_options options) {
-  auto peer = system.spawn(peer_behavior, std::move(connection), std::move(manager), metrics, options);
+  auto peer = caf::actor_cast<connection_peer>(
+      system.spawn(peer_behavior, std::move(connection), std::move(manager), metrics, options));
   return {peer, std::make_shared<peer_bridge>(peer)};
 }
 

@@ -41,7 +41,7 @@ struct peer_options {
 };
 
 struct peer_handles {
-  peer_actor actor;
+  connection_peer actor;
   std::shared_ptr<gateway::sync_connection_handler> handler;  // what the connection feeds
 };
 

@@ -9,6 +9,11 @@
 namespace moai::actors {
 namespace {
 
+// The writer's own turns: serve what queued up; retry failed reads.
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using storage_impl = storage_actor::extend<caf::reacts_to<flush_atom>, caf::reacts_to<retry_atom>>;
+
 struct pending_write {
   storage::covalue_write write;
   caf::typed_response_promise<write_ack> promise;
@@ -33,7 +38,7 @@ struct storage_state {
   static inline const char* name = "storage_writer";
 };
 
-using storage_pointer = storage_actor::stateful_pointer<storage_state>;
+using storage_pointer = storage_impl::stateful_pointer<storage_state>;
 
 void schedule_flush(storage_pointer self) {
   // A flush message queued behind everything already in the mailbox: all writes
@@ -43,9 +48,10 @@ void schedule_flush(storage_pointer self) {
   self->send(self, flush_atom::value);
 }
 
-void flush_writes(storage_pointer self) {
+// Commits what is queued; false when that failed.
+bool flush_writes(storage_pointer self) {
   auto& st = self->state;
-  if (st.pending.empty()) return;
+  if (st.pending.empty()) return true;
   std::vector<storage::covalue_write> writes;
   writes.reserve(st.pending.size());
   for (auto& p : st.pending) writes.push_back(std::move(p.write));
@@ -79,6 +85,7 @@ void flush_writes(storage_pointer self) {
     st.pending[i].promise.deliver(write_ack{stored});
   }
   st.pending.clear();
+  return ok;
 }
 
 void serve_loads(storage_pointer self) {
@@ -126,7 +133,7 @@ void flush(storage_pointer self) {
   serve_loads(self);
 }
 
-storage_actor::behavior_type storage_writer(storage_pointer self, std::shared_ptr<storage::covalue_store> store,
+storage_impl::behavior_type storage_writer(storage_pointer self, std::shared_ptr<storage::covalue_store> store,
                                             sync_metrics* metrics) {
   self->state.store = std::move(store);
   self->state.metrics = metrics;
@@ -138,34 +145,28 @@ storage_actor::behavior_type storage_writer(storage_pointer self, std::shared_pt
     self->quit(msg.reason);
   });
   return {
-      [=](write_request& req) -> caf::result<write_ack> {
-        note_message(self, *self->state.probe);
+      probed(self, [=](write_request& req) -> caf::result<write_ack> {
         auto promise = self->make_response_promise<write_ack>();
         self->state.pending.push_back({std::move(req.write), promise});
         schedule_flush(self);
         return promise;
-      },
-      [=](flush_atom) {
-        note_message(self, *self->state.probe);
-        flush(self);
-      },
-      [=](retry_atom) {
-        note_message(self, *self->state.probe);
+      }),
+      probed(self, [=](flush_atom) { flush(self); }),
+      probed(self, [=](flush_request) { return flush_reply{flush_writes(self)}; }),
+      probed(self, [=](retry_atom) {
         auto& st = self->state;
         st.retry_scheduled = false;
         for (auto& l : st.failed_loads) st.loads.push_back(std::move(l));
         st.failed_loads.clear();
         flush(self);
-      },
-      [=](load_request& req) -> caf::result<load_reply> {
-        note_message(self, *self->state.probe);
+      }),
+      probed(self, [=](load_request& req) -> caf::result<load_reply> {
         auto promise = self->make_response_promise<load_reply>();
         self->state.loads.push_back({std::move(req.id), promise});
         schedule_flush(self);
         return promise;
-      },
-      [=](list_request& req) -> caf::result<list_reply> {
-        note_message(self, *self->state.probe);
+      }),
+      probed(self, [=](list_request& req) -> caf::result<list_reply> {
         flush_writes(self);
         try {
           return list_reply{self->state.store->list_known(req.after, req.limit)};
@@ -174,9 +175,8 @@ storage_actor::behavior_type storage_writer(storage_pointer self, std::shared_pt
           log::error(actor_origin(self), "listing stored CoValues failed", {{"after", req.after}, {"error", e.what()}});
           return caf::make_error(caf::sec::runtime_error, e.what());
         }
-      },
-      [=](known_query& req) -> caf::result<known_reply> {
-        note_message(self, *self->state.probe);
+      }),
+      probed(self, [=](known_query& req) -> caf::result<known_reply> {
         flush_writes(self);
         try {
           auto known = self->state.store->load_known(req.id);
@@ -188,7 +188,7 @@ storage_actor::behavior_type storage_writer(storage_pointer self, std::shared_pt
           log::error(actor_origin(self), "read failed", {{"id", req.id}, {"error", e.what()}});
           return caf::make_error(caf::sec::runtime_error, e.what());
         }
-      },
+      }),
   };
 }
 
@@ -196,7 +196,7 @@ storage_actor::behavior_type storage_writer(storage_pointer self, std::shared_pt
 
 storage_actor spawn_storage_writer(caf::actor_system& system, std::shared_ptr<storage::covalue_store> store,
                                    sync_metrics* metrics) {
-  return system.spawn<caf::detached>(storage_writer, std::move(store), metrics);
+  return caf::actor_cast<storage_actor>(system.spawn<caf::detached>(storage_writer, std::move(store), metrics));
 }
 
 }  // namespace moai::actors

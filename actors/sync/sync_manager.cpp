@@ -9,6 +9,10 @@
 namespace moai::actors {
 namespace {
 
+// Over the memory limit: time to ask idle CoValues to leave (the manager's own timer).
+using eviction_atom = caf::atom_constant<caf::atom("eviction")>;
+using manager_impl = sync_manager_actor::extend<caf::reacts_to<eviction_atom>>;
+
 struct routed_covalue {
   covalue_actor actor;
   std::uint64_t forwarded = 0;    // messages routed to it (retire handshake)
@@ -29,7 +33,7 @@ struct manager_state {
   static inline const char* name = "sync_manager";
 };
 
-using self_ptr = sync_manager_actor::stateful_pointer<manager_state>;
+using self_ptr = manager_impl::stateful_pointer<manager_state>;
 
 routed_covalue& route(self_ptr self, const std::string& id) {
   auto& st = self->state;
@@ -47,7 +51,7 @@ routed_covalue& route(self_ptr self, const std::string& id) {
   st.stats.messages_routed++;
   if (st.covalues.size() > st.options.max_in_memory && !st.eviction_scheduled) {
     st.eviction_scheduled = true;
-    self->send(self, evict_atom::value);
+    self->send(self, eviction_atom::value);
   }
   return it->second;
 }
@@ -67,7 +71,7 @@ void evict(self_ptr self) {
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   for (std::size_t i = 0; i < excess; ++i) self->send(by_age[i].second->actor, evict_atom::value);
   st.eviction_scheduled = true;
-  self->delayed_send(self, std::chrono::seconds(1), evict_atom::value);
+  self->delayed_send(self, std::chrono::seconds(1), eviction_atom::value);
 }
 
 }  // namespace
@@ -75,7 +79,7 @@ void evict(self_ptr self) {
 sync_manager_actor spawn_sync_manager(caf::actor_system& system, storage_actor storage, sync_metrics* metrics,
                                       covalue_options options) {
   auto behavior = [](self_ptr self, storage_actor storage, sync_metrics* metrics,
-                     covalue_options options) -> sync_manager_actor::behavior_type {
+                     covalue_options options) -> manager_impl::behavior_type {
     self->state.storage = std::move(storage);
     self->state.metrics = metrics;
     self->state.options = options;
@@ -100,35 +104,29 @@ sync_manager_actor spawn_sync_manager(caf::actor_system& system, storage_actor s
       self->quit(msg.reason);
     });
     return {
-        [=](from_peer& msg) {
-          note_message(self, *self->state.probe);
+        probed(self, [=](from_peer& msg) {
           if (std::holds_alternative<protocol::done_message>(msg.message)) return;
           auto& target = route(self, protocol::message_id(msg.message));
           self->send(target.actor, std::move(msg));
-        },
-        [=](availability_query& q) -> caf::delegated<availability> {
-          note_message(self, *self->state.probe);
+        }),
+        probed(self, [=](availability_query& q) -> caf::delegated<availability> {
           return self->delegate(route(self, q.id).actor, std::move(q));
-        },
-        [=](dependency_push& q) -> caf::delegated<push_done> {
-          note_message(self, *self->state.probe);
+        }),
+        probed(self, [=](dependency_push& q) -> caf::delegated<push_done> {
           return self->delegate(route(self, q.id).actor, std::move(q));
-        },
-        [=](known_query& q) -> caf::delegated<known_reply> {
-          note_message(self, *self->state.probe);
+        }),
+        probed(self, [=](known_query& q) -> caf::delegated<known_reply> {
           auto it = self->state.covalues.find(q.id);
           if (it != self->state.covalues.end()) {
             it->second.forwarded++;
             return self->delegate(it->second.actor, std::move(q));
           }
           return self->delegate(self->state.storage, std::move(q));
-        },
-        [=](snapshot_query& q) -> caf::delegated<snapshot_reply> {
-          note_message(self, *self->state.probe);
+        }),
+        probed(self, [=](snapshot_query& q) -> caf::delegated<snapshot_reply> {
           return self->delegate(route(self, q.id).actor, std::move(q));
-        },
-        [=](retire_request& r) {
-          note_message(self, *self->state.probe);
+        }),
+        probed(self, [=](retire_request& r) {
           auto& st = self->state;
           auto it = st.covalues.find(r.id);
           if (it == st.covalues.end()) return;
@@ -140,26 +138,21 @@ sync_manager_actor spawn_sync_manager(caf::actor_system& system, storage_actor s
             st.stats.covalues_retired++;
           }
           self->send(actor, retire_decision{granted});
-        },
-        [=](evict_atom) {
-          note_message(self, *self->state.probe);
-          evict(self);
-        },
-        [=](upstream_link& link) {
-          note_message(self, *self->state.probe);
+        }),
+        probed(self, [=](eviction_atom) { evict(self); }),
+        probed(self, [=](upstream_link& link) {
           auto& st = self->state;
           st.upstream = link;
           for (auto& [id, cv] : st.covalues) self->send(cv.actor, link);
-        },
-        [=](stats_query) -> manager_stats {
-          note_message(self, *self->state.probe);
+        }),
+        probed(self, [=](stats_query) -> manager_stats {
           auto s = self->state.stats;
           s.covalues_in_memory = self->state.covalues.size();
           return s;
-        },
+        }),
     };
   };
-  return system.spawn(behavior, std::move(storage), metrics, options);
+  return caf::actor_cast<sync_manager_actor>(system.spawn(behavior, std::move(storage), metrics, options));
 }
 
 }  // namespace moai::actors

@@ -8,7 +8,27 @@
 #include "protocol/sync/codec.hpp"
 
 namespace moai::actors {
+
+// The reconciler's own timers. A batch the upstream did not acknowledge in time: the
+// next one goes anyway. Storage could not list a page: try again (for the connection
+// of that generation).
+struct reconcile_overdue {
+  std::string batch_id;
+};
+struct reconcile_retry {
+  std::uint64_t generation = 0;
+};
+
+}  // namespace moai::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::reconcile_overdue)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::reconcile_retry)
+
+namespace moai::actors {
 namespace {
+
+using reconciler_impl =
+    upstream_reconciler_actor::extend<caf::reacts_to<reconcile_overdue>, caf::reacts_to<reconcile_retry>>;
 
 constexpr std::size_t kBatchSize = 100;  // cojson's batch size
 constexpr std::chrono::seconds kAckTimeout{60};
@@ -17,7 +37,7 @@ constexpr std::chrono::seconds kListRetry{5};
 struct reconciler_state {
   storage_actor storage;
   sync_metrics* metrics = nullptr;
-  std::optional<peer_actor> upstream;
+  std::optional<sync_peer> upstream;
   std::uint64_t generation = 0;  // one per connection: replies of an older one are dropped
   std::string cursor;            // last CoValue ID sent
   std::string waiting;           // batch in flight
@@ -26,7 +46,7 @@ struct reconciler_state {
   static inline const char* name = "upstream_reconciler";
 };
 
-using self_ptr = upstream_reconciler_actor::stateful_pointer<reconciler_state>;
+using self_ptr = reconciler_impl::stateful_pointer<reconciler_state>;
 
 std::string new_batch_id() {
   std::array<std::uint8_t, 12> random{};
@@ -68,13 +88,12 @@ void send_next_batch(self_ptr self) {
 upstream_reconciler_actor spawn_upstream_reconciler(caf::actor_system& system, storage_actor storage,
                                                     sync_metrics* metrics) {
   auto behavior = [](self_ptr self, storage_actor storage,
-                     sync_metrics* metrics) -> upstream_reconciler_actor::behavior_type {
+                     sync_metrics* metrics) -> reconciler_impl::behavior_type {
     self->state.storage = std::move(storage);
     self->state.metrics = metrics;
     self->state.probe = metrics->actors.enroll(reconciler_state::name, self->id());
     return {
-        [=](upstream_link& link) {
-          note_message(self, *self->state.probe);
+        probed(self, [=](upstream_link& link) {
           auto& st = self->state;
           st.upstream = link.peer;
           st.generation++;
@@ -82,28 +101,25 @@ upstream_reconciler_actor spawn_upstream_reconciler(caf::actor_system& system, s
           st.waiting.clear();
           st.sent = 0;
           send_next_batch(self);
-        },
-        [=](reconcile_acked& ack) {
-          note_message(self, *self->state.probe);
+        }),
+        probed(self, [=](reconcile_acked& ack) {
           if (ack.batch_id != self->state.waiting) return;
           self->state.waiting.clear();
           send_next_batch(self);
-        },
-        [=](reconcile_retry& retry) {
-          note_message(self, *self->state.probe);
+        }),
+        probed(self, [=](reconcile_retry& retry) {
           if (retry.generation == self->state.generation) send_next_batch(self);
-        },
-        [=](reconcile_overdue& overdue) {
-          note_message(self, *self->state.probe);
+        }),
+        probed(self, [=](reconcile_overdue& overdue) {
           if (overdue.batch_id != self->state.waiting) return;
           log::warn(actor_origin(self), "the upstream did not acknowledge a reconcile batch in time; going on",
                     {{"batch", overdue.batch_id}});
           self->state.waiting.clear();
           send_next_batch(self);
-        },
+        }),
     };
   };
-  return system.spawn(behavior, std::move(storage), metrics);
+  return caf::actor_cast<upstream_reconciler_actor>(system.spawn(behavior, std::move(storage), metrics));
 }
 
 }  // namespace moai::actors

@@ -13,18 +13,7 @@ namespace moai::actors {
 struct reconcile_acked {
   std::string batch_id;
 };
-// A batch the upstream did not acknowledge in time: the next one goes anyway.
-struct reconcile_overdue {
-  std::string batch_id;
-};
-
-// Storage could not list a page: try it again (for the connection of that generation).
-struct reconcile_retry {
-  std::uint64_t generation = 0;
-};
-
-using upstream_reconciler_actor = caf::typed_actor<caf::reacts_to<upstream_link>, caf::reacts_to<reconcile_acked>,
-                                                   caf::reacts_to<reconcile_overdue>, caf::reacts_to<reconcile_retry>>;
+using upstream_reconciler_actor = caf::typed_actor<caf::reacts_to<upstream_link>, caf::reacts_to<reconcile_acked>>;
 
 upstream_reconciler_actor spawn_upstream_reconciler(caf::actor_system& system, storage_actor storage,
                                                     sync_metrics* metrics);
@@ -32,5 +21,3 @@ upstream_reconciler_actor spawn_upstream_reconciler(caf::actor_system& system, s
 }  // namespace moai::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::reconcile_acked)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::reconcile_overdue)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::reconcile_retry)

@@ -8,16 +8,11 @@
 #include <string>
 
 #include "protocol/groups/group.hpp"
+#include "protocol/sync/content_apply.hpp"
 #include "protocol/sync/covalue_state.hpp"
 #include "protocol/sync/messages.hpp"
 
 namespace moai::protocol {
-
-struct delete_check {
-  bool valid = true;     // false: the session is rejected
-  bool deletes = false;  // a valid delete marker: from now on the CoValue is deleted
-  std::string why;       // why it is not valid
-};
 
 // Judges the transactions `entry` brings beyond the `held` ones of its delete session in
 // `value` (which has a header). `groups` holds the owning group and its ancestors, or

@@ -1,20 +1,13 @@
 #include "protocol/sync/content_ingest.hpp"
 
-#include "protocol/crypto/keys.hpp"
-#include "protocol/encoding/ids.hpp"
-
 namespace moai::protocol {
 
-std::optional<key32> session_signer(std::string_view session_id, const covalue_lookup& accounts) {
-  auto parts = parse_session_id(session_id);
-  if (!parts) return std::nullopt;
-  std::string_view agent = parts->owner;
-  if (!is_agent_id(agent)) {
-    const covalue_state* account = accounts ? accounts(std::string(parts->owner)) : nullptr;
-    if (!account || !account->header() || !account->header()->is_account()) return std::nullopt;
-    agent = account->header()->initial_admin;
-  }
-  return decode_signer_id(agent_signer_id(agent));
+account_lookup account_facts_from(const covalue_lookup& lookup) {
+  return [lookup](const std::string& id) -> std::optional<account_facts> {
+    const covalue_state* state = lookup ? lookup(id) : nullptr;
+    if (!state || !state->header()) return std::nullopt;
+    return account_facts{state->header()->is_account(), state->header()->initial_admin};
+  };
 }
 
 ingest_result ingest_content(covalue_state& state, const content_message& message, const covalue_lookup& accounts) {
@@ -30,6 +23,7 @@ ingest_result ingest_content(covalue_state& state, const content_message& messag
     }
     state.set_header(*message.header);  // the codec already checked that it hashes to the ID
   }
+  const account_lookup facts = account_facts_from(accounts);
   for (const auto& entry : message.sessions) {
     if (!entry.error.empty()) {
       result.errors.push_back(entry.session_id + ": " + entry.error);
@@ -42,9 +36,10 @@ ingest_result ingest_content(covalue_state& state, const content_message& messag
     }
     const std::size_t known = ours - entry.after;
     if (known >= entry.transactions.size()) continue;
-    auto signer = session_signer(entry.session_id, accounts);
+    std::string why;
+    auto signer = session_signer(entry.session_id, facts, why);
     if (!signer) {
-      result.errors.push_back(entry.session_id + ": unknown signer");
+      result.errors.push_back(entry.session_id + ": unknown signer (" + why + ")");
       continue;
     }
     std::vector<transaction> fresh(entry.transactions.begin() + static_cast<std::ptrdiff_t>(known),

@@ -13,14 +13,14 @@
 
 #include "protocol/sync/covalue_state.hpp"
 #include "protocol/sync/messages.hpp"
+#include "protocol/sync/session_signer.hpp"
 
 namespace moai::protocol {
 
 using covalue_lookup = std::function<const covalue_state*(const std::string& id)>;
 
-// The Ed25519 key that signs `session_id`: an agent session's own signer, an account
-// session's initialAdmin signer (the account must be at hand). nullopt otherwise.
-std::optional<key32> session_signer(std::string_view session_id, const covalue_lookup& accounts);
+// The facts session_signer needs, from the states `lookup` finds.
+account_lookup account_facts_from(const covalue_lookup& lookup);
 
 struct ingest_result {
   std::size_t accepted_sessions = 0;

@@ -199,7 +199,8 @@ replay_figures replay_limit(const std::string& path, std::size_t messages_per_co
       if (entry.after + sent <= ours) continue;  // all known already
       auto signer = signers.find(entry.session_id);
       if (signer == signers.end()) {
-        auto key = session_signer(entry.session_id, accounts);
+        std::string why;
+        auto key = session_signer(entry.session_id, account_facts_from(accounts), why);
         if (!key) fail("no signer for " + entry.session_id);
         signer = signers.emplace(entry.session_id, *key).first;
       }
