@@ -25,4 +25,29 @@ void append_session_batches(covalue_write& write, const protocol::session_log& l
   }
 }
 
+covalue_write write_of_state(const protocol::covalue_state& state, const unreadable_rows& unreadable) {
+  covalue_write write;
+  write.id = state.id();
+  if (state.header()) write.header = state.header()->json;
+  write.replace_header = unreadable.header;
+  write.deleted = state.is_deleted();
+  for (const auto& log : state.sessions()) append_session_batches(write, log, 0, unreadable.sessions.count(log.id()) > 0);
+  return write;
+}
+
+covalue_write write_of_applied(const protocol::covalue_state& state, const protocol::apply_outcome& applied,
+                               const unreadable_rows& unreadable) {
+  covalue_write write;
+  write.id = state.id();
+  if (applied.header_new) {
+    write.header = state.header()->json;
+    write.replace_header = unreadable.header;
+  }
+  write.deleted = applied.deleted;
+  for (const auto& [session_id, from] : applied.appended) {
+    append_session_batches(write, *state.find_session(session_id), from, unreadable.sessions.count(session_id) > 0);
+  }
+  return write;
+}
+
 }  // namespace moai::storage
