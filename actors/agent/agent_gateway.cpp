@@ -26,9 +26,7 @@ struct call {
 };
 using call_ptr = std::shared_ptr<call>;
 
-struct agent_http_call {
-  call_ptr c;
-};
+// A request reached its deadline (agent.request_timeout_ms).
 struct call_expired {
   call_ptr c;
 };
@@ -36,7 +34,6 @@ struct call_expired {
 }  // namespace
 }  // namespace moai::actors
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::agent_http_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::call_expired)
 
 namespace moai::actors {
@@ -74,6 +71,8 @@ std::string compact(const protocol::json_value& v) {
   return out;
 }
 
+using gateway_impl = http_gateway_actor::extend<caf::reacts_to<call_expired>>;
+
 struct gateway_state {
   config cfg;
   agent_node_actor node;
@@ -81,7 +80,7 @@ struct gateway_state {
   static inline const char* name = "agent_gateway";
 };
 
-using self_ptr = caf::stateful_actor<gateway_state>*;
+using self_ptr = gateway_impl::stateful_pointer<gateway_state>;
 
 caf::duration node_timeout(self_ptr self) {
   // The node answers 504 itself after the load or ack timeout; this only guards a lost reply.
@@ -379,15 +378,18 @@ void dispatch(self_ptr self, call_ptr c) {
   method_not_allowed();
 }
 
-caf::behavior gateway_behavior(self_ptr self, config cfg, agent_node_actor node, sync_metrics* metrics) {
+gateway_impl::behavior_type gateway_behavior(self_ptr self, config cfg, agent_node_actor node, sync_metrics* metrics) {
   self->state.cfg = std::move(cfg);
   self->state.node = std::move(node);
   self->state.probe = metrics->actors.enroll(gateway_state::name, self->id());
   return {
-      probed(self, [=](agent_http_call& m) {
+      probed(self, [=](http_call& m) {
+        auto c = std::make_shared<call>();
+        c->request = std::move(m.request);
+        c->respond = std::move(m.respond);
         self->delayed_send(self, std::chrono::milliseconds(self->state.cfg.agent_request_timeout_ms),
-                           call_expired{m.c});
-        dispatch(self, m.c);
+                           call_expired{c});
+        dispatch(self, c);
       }),
       probed(self, [=](call_expired& m) {
         if (!m.c->answered) {
@@ -398,53 +400,29 @@ caf::behavior gateway_behavior(self_ptr self, config cfg, agent_node_actor node,
   };
 }
 
-class actor_agent_gateway final : public agent_gateway {
- public:
-  explicit actor_agent_gateway(caf::actor actor) : actor_(std::move(actor)) {}
-  ~actor_agent_gateway() override { caf::anon_send_exit(actor_, caf::exit_reason::user_shutdown); }
-  void handle(gateway::http_request&& request, gateway::responder respond) override {
-    auto c = std::make_shared<call>();
-    c->request = std::move(request);
-    c->respond = std::move(respond);
-    caf::anon_send(actor_, agent_http_call{std::move(c)});
-  }
-
- private:
-  caf::actor actor_;
-};
-
 // Without credentials: 503 that names what to set (agent-api.md's "Initializing").
-class unconfigured_agent_gateway final : public agent_gateway {
- public:
-  explicit unconfigured_agent_gateway(std::string missing) : missing_(std::move(missing)) {}
-  void handle(gateway::http_request&&, gateway::responder respond) override {
-    respond(gateway::json_response(
-        503, "{\"error\":\"Initializing\",\"status\":503,\"message\":" +
-                 json_quoted("the server account is not configured: set " + missing_ + " (see moai agent generate)") +
-                 "}"));
-  }
-
- private:
-  std::string missing_;
-};
+http_gateway_actor::behavior_type unconfigured_gateway(std::string missing) {
+  return {
+      [missing](http_call& m) {
+        m.respond(gateway::json_response(
+            503, "{\"error\":\"Initializing\",\"status\":503,\"message\":" +
+                     json_quoted("the server account is not configured: set " + missing + " (see moai agent generate)") +
+                     "}"));
+      },
+  };
+}
 
 }  // namespace
 
-bool agent_gateway::serves(const std::string& path) {
-  return path == "/on-added" || path == "/register-human" || path == "/trigger" || path == "/profile" ||
-         path == "/covalues" || path.rfind("/covalues/", 0) == 0;
-}
-
-std::unique_ptr<agent_gateway> make_agent_gateway(caf::actor_system& system, const config& cfg,
-                                                  std::optional<agent_node_actor> node, sync_metrics* metrics) {
+http_gateway_actor spawn_agent_gateway(caf::actor_system& system, const config& cfg,
+                                       std::optional<agent_node_actor> node, sync_metrics* metrics) {
   if (!node) {
     std::string missing;
     if (cfg.peer_id.empty()) missing = "PEER_ID";
     if (cfg.peer_secret.empty()) missing += missing.empty() ? "PEER_SECRET" : " and PEER_SECRET";
-    return std::make_unique<unconfigured_agent_gateway>(missing.empty() ? "PEER_ID and PEER_SECRET" : missing);
+    return system.spawn(unconfigured_gateway, missing.empty() ? "PEER_ID and PEER_SECRET" : missing);
   }
-  return std::make_unique<actor_agent_gateway>(
-      caf::actor_cast<caf::actor>(system.spawn(gateway_behavior, cfg, *node, metrics)));
+  return caf::actor_cast<http_gateway_actor>(system.spawn(gateway_behavior, cfg, *node, metrics));
 }
 
 }  // namespace moai::actors

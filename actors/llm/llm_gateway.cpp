@@ -194,11 +194,6 @@ struct pending_chat {
   std::shared_ptr<gateway::response_stream> body;  // set once a streamed answer began
 };
 
-struct chat_request {
-  gateway::http_request request;
-  gateway::responder respond;
-};
-
 struct upstream_done {
   std::shared_ptr<pending_chat> chat;
   gateway::client_result result;
@@ -207,7 +202,6 @@ struct upstream_done {
 }  // namespace
 }  // namespace moai::actors
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::chat_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::upstream_done)
 
 namespace moai::actors {
@@ -220,7 +214,8 @@ struct llm_state {
   static inline const char* name = "llm_gateway";
 };
 
-using llm_pointer = caf::stateful_actor<llm_state>*;
+using llm_impl = http_gateway_actor::extend<caf::reacts_to<upstream_done>>;
+using llm_pointer = llm_impl::stateful_pointer<llm_state>;
 
 long long elapsed_ms(steady::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - since).count();
@@ -256,7 +251,7 @@ std::string upstream_body(const std::string& model, const protocol::json_value& 
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-void on_chat(llm_pointer self, chat_request& call) {
+void on_chat(llm_pointer self, http_call& call) {
   auto& st = self->state;
   const auto& req = call.request;
   const std::string ip = client_ip(req.remote_address);
@@ -458,58 +453,40 @@ void on_upstream_done(upstream_done& done) {
   chat.respond(gateway::json_response(status, std::move(body)));
 }
 
-caf::behavior llm_actor(llm_pointer self, llm_settings settings, std::shared_ptr<gateway::http_client> client) {
+llm_impl::behavior_type llm_actor(llm_pointer self, llm_settings settings,
+                                  std::shared_ptr<gateway::http_client> client) {
   self->state.limiter = rate_limiter(settings.rate_limit_per_minute);
   self->state.settings = std::move(settings);
   self->state.client = std::move(client);
   return {
-      [=](chat_request& call) { on_chat(self, call); },
+      [=](http_call& call) { on_chat(self, call); },
       [](upstream_done& done) { on_upstream_done(done); },
   };
 }
 
-class actor_llm_gateway final : public llm_gateway {
- public:
-  actor_llm_gateway(caf::actor_system& system, const config& cfg) {
-    llm_settings settings;
-    settings.api_key = cfg.llm_api_key;
-    std::string base = cfg.llm_upstream_url;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    settings.endpoint = base + "/chat/completions";
-    settings.default_model = cfg.llm_default_model;
-    settings.timeout = std::chrono::milliseconds(std::max<std::uint32_t>(1, cfg.llm_timeout_ms));
-    settings.proxy_token = cfg.llm_proxy_token;
-    settings.rate_limit_per_minute = cfg.llm_rate_limit_per_minute;
-
-    gateway::http_client_options options;
-    options.ca_file = cfg.llm_ca_file;
-    client_ = std::make_shared<gateway::http_client>(options);
-    log::info("llm", "proxy ready",
-              {{"endpoint", key_redactor(cfg.llm_api_key).redact(settings.endpoint)},
-               {"api_key_set", !cfg.llm_api_key.empty()},
-               {"proxy_token_set", !cfg.llm_proxy_token.empty()},
-               {"rate_limit_per_minute", cfg.llm_rate_limit_per_minute},
-               {"timeout_ms", cfg.llm_timeout_ms}});
-    // Hidden: the server's shutdown waits for the sync actors only; this one ends
-    // with the gateway object.
-    actor_ = system.spawn<caf::hidden>(llm_actor, std::move(settings), client_);
-  }
-
-  ~actor_llm_gateway() override { caf::anon_send_exit(actor_, caf::exit_reason::user_shutdown); }
-
-  void handle(gateway::http_request&& request, gateway::responder respond) override {
-    caf::anon_send(actor_, chat_request{std::move(request), std::move(respond)});
-  }
-
- private:
-  std::shared_ptr<gateway::http_client> client_;
-  caf::actor actor_;
-};
-
 }  // namespace
 
-std::unique_ptr<llm_gateway> make_llm_gateway(caf::actor_system& system, const config& cfg) {
-  return std::make_unique<actor_llm_gateway>(system, cfg);
+http_gateway_actor spawn_llm_gateway(caf::actor_system& system, const config& cfg) {
+  llm_settings settings;
+  settings.api_key = cfg.llm_api_key;
+  std::string base = cfg.llm_upstream_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  settings.endpoint = base + "/chat/completions";
+  settings.default_model = cfg.llm_default_model;
+  settings.timeout = std::chrono::milliseconds(std::max<std::uint32_t>(1, cfg.llm_timeout_ms));
+  settings.proxy_token = cfg.llm_proxy_token;
+  settings.rate_limit_per_minute = cfg.llm_rate_limit_per_minute;
+  gateway::http_client_options options;
+  options.ca_file = cfg.llm_ca_file;
+  log::info("llm", "proxy ready",
+            {{"endpoint", key_redactor(cfg.llm_api_key).redact(settings.endpoint)},
+             {"api_key_set", !cfg.llm_api_key.empty()},
+             {"proxy_token_set", !cfg.llm_proxy_token.empty()},
+             {"rate_limit_per_minute", cfg.llm_rate_limit_per_minute},
+             {"timeout_ms", cfg.llm_timeout_ms}});
+  // The client lives as long as the actor (its state holds it).
+  auto client = std::make_shared<gateway::http_client>(options);
+  return caf::actor_cast<http_gateway_actor>(system.spawn<caf::hidden>(llm_actor, std::move(settings), client));
 }
 
 }  // namespace moai::actors

@@ -5,23 +5,16 @@
 // gateway::http_client; `stream:true` answers pass the upstream's events through.
 #pragma once
 
-#include <memory>
-
 #include <caf/fwd.hpp>
 
+#include "actors/http_gateway.hpp"
 #include "config/config.hpp"
-#include "gateway/server/http_types.hpp"
 
 namespace moai::actors {
 
-class llm_gateway {
- public:
-  virtual ~llm_gateway() = default;
-  // Answers one request to /api/v0/llm/chat (any method); `respond` is called exactly
-  // once (with a streamed response for a streamed answer). Thread-safe.
-  virtual void handle(gateway::http_request&& request, gateway::responder respond) = 0;
-};
-
-std::unique_ptr<llm_gateway> make_llm_gateway(caf::actor_system& system, const config& cfg);
+// Answers POST /api/v0/llm/chat (any method reaches it; it answers 405 itself) with a
+// streamed response for a streamed answer. Hidden from the actor system's await: it ends
+// when the wiring stops it.
+http_gateway_actor spawn_llm_gateway(caf::actor_system& system, const config& cfg);
 
 }  // namespace moai::actors

@@ -32,7 +32,7 @@ std::uint64_t actor_registry::count(const std::string& kind) {
   return n;
 }
 
-std::vector<actor_kind_summary> actor_registry::summary() {
+std::vector<actor_kind_summary> actor_registry::summary(bool advance_rates) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto now = std::chrono::steady_clock::now();
   const std::int64_t now_ns = now.time_since_epoch().count();
@@ -63,10 +63,10 @@ std::vector<actor_kind_summary> actor_registry::summary() {
   for (auto& [kind, s] : by_kind) {
     auto& last = last_handled_[kind];
     if (seconds > 0 && s.handled_total >= last) s.handled_per_second = (s.handled_total - last) / seconds;
-    last = s.handled_total;
+    if (advance_rates) last = s.handled_total;
     out.push_back(std::move(s));
   }
-  last_summary_ = now;
+  if (advance_rates) last_summary_ = now;
   return out;
 }
 
@@ -104,15 +104,26 @@ void log_actor_summary(const std::vector<actor_kind_summary>& kinds) {
   }
 }
 
-caf::actor spawn_inspector(caf::actor_system& system, actor_registry& registry, std::chrono::milliseconds interval) {
-  using tick = caf::atom_constant<caf::atom("inspect")>;
-  return system.spawn([&registry, interval](caf::event_based_actor* self) -> caf::behavior {
-    self->delayed_send(self, interval, tick::value);
-    return {[=, &registry](tick) {
-      log_actor_summary(registry.summary());
-      self->delayed_send(self, interval, tick::value);
-    }};
-  });
+namespace {
+
+using inspect_atom = caf::atom_constant<caf::atom("inspect")>;  // time for the periodic record
+using inspector_impl = inspector_actor::extend<caf::reacts_to<inspect_atom>>;
+
+}  // namespace
+
+inspector_actor spawn_inspector(caf::actor_system& system, actor_registry& registry,
+                                std::chrono::milliseconds interval) {
+  auto behavior = [&registry, interval](inspector_impl::pointer self) -> inspector_impl::behavior_type {
+    if (interval.count() > 0) self->delayed_send(self, interval, inspect_atom::value);
+    return {
+        [=, &registry](inspect_atom) {
+          log_actor_summary(registry.summary(true));
+          self->delayed_send(self, interval, inspect_atom::value);
+        },
+        [&registry](actors_report_request& r) { r.deliver(registry.summary()); },
+    };
+  };
+  return caf::actor_cast<inspector_actor>(system.spawn(behavior));
 }
 
 }  // namespace moai::actors

@@ -8,9 +8,10 @@
 #pragma once
 
 #include <atomic>
-#include <caf/fwd.hpp>
+#include <caf/all.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -50,7 +51,7 @@ struct actor_kind_summary {
   std::uint64_t mailbox_total = 0;
   std::uint64_t mailbox_max = 0;
   std::uint64_t handled_total = 0;  // since start, by every actor of this kind
-  double handled_per_second = 0;    // since the previous summary() call
+  double handled_per_second = 0;    // since the previous periodic record
   double oldest_backlog_ms = 0;
 };
 
@@ -59,8 +60,9 @@ class actor_registry {
   // Creates and registers a probe; the registry forgets it once the actor drops it.
   std::shared_ptr<actor_probe> enroll(const char* kind, std::uint64_t id);
 
-  // Per kind, sorted by kind. Rates are computed against the previous call's totals.
-  std::vector<actor_kind_summary> summary();
+  // Per kind, sorted by kind. Rates are computed against the totals of the last call
+  // that advanced them (the periodic record), so a scrape does not skew the record.
+  std::vector<actor_kind_summary> summary(bool advance_rates = false);
 
   // Live actors of `kind` (cheap: no sampling).
   std::uint64_t count(const std::string& kind);
@@ -108,8 +110,17 @@ log::origin actor_origin(Self* self) {
   return {std::decay_t<decltype(self->state)>::name, self->id()};
 }
 
-// Logs the inspection record every `interval` until the actor is told to exit.
-caf::actor spawn_inspector(caf::actor_system& system, actor_registry& registry, std::chrono::milliseconds interval);
+// Asks the inspector for the current record (/metrics, GET /debug/actors). `deliver` is
+// called once, on the inspector's thread.
+struct actors_report_request {
+  std::function<void(std::vector<actor_kind_summary>)> deliver;
+};
+using inspector_actor = caf::typed_actor<caf::reacts_to<actors_report_request>>;
+
+// Answers report requests, and logs the inspection record every `interval` (zero: never)
+// until it is told to exit.
+inspector_actor spawn_inspector(caf::actor_system& system, actor_registry& registry,
+                                std::chrono::milliseconds interval);
 
 // JSON for GET /debug/actors.
 std::string render_actor_summary_json(const std::vector<actor_kind_summary>& kinds);
@@ -117,3 +128,5 @@ std::string render_actor_summary_json(const std::vector<actor_kind_summary>& kin
 void log_actor_summary(const std::vector<actor_kind_summary>& kinds);
 
 }  // namespace moai::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::actors_report_request)

@@ -6,7 +6,7 @@
 
 #include "actors/observability/inspection.hpp"
 #include "actors/observability/metrics.hpp"
-#include "gateway/server/http_server.hpp"
+#include "gateway/server/server_counters.hpp"
 
 namespace moai::actors {
 

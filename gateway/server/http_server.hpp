@@ -6,12 +6,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "gateway/server/http_types.hpp"
+#include "gateway/server/server_counters.hpp"
 #include "gateway/sync/sync_connection.hpp"
 
 namespace moai::gateway {
@@ -27,18 +29,10 @@ struct server_options {
   // A WebSocket peer that sends nothing (pongs included) for this long is dropped; it
   // gets a WebSocket ping at half. Checked on the ping tick. Zero: never.
   std::chrono::milliseconds idle_timeout{60000};
-  std::string datacenter = "unknown";
-};
-
-struct server_counters {
-  std::atomic<std::uint64_t> connections_open{0};
-  std::atomic<std::uint64_t> connections_total{0};
-  std::atomic<std::uint64_t> connections_rejected{0};
-  std::atomic<std::uint64_t> http_requests{0};
-  std::atomic<std::uint64_t> bytes_in{0};
-  std::atomic<std::uint64_t> bytes_out{0};
-  std::atomic<std::uint64_t> frames_in{0};
-  std::atomic<std::uint64_t> frames_out{0};
+  // The text frame every open WebSocket gets on each ping tick (cojson clients drop a
+  // silent server); made once per tick. The gateway knows no sync protocol: the
+  // wiring gives it (protocol::encode_ping).
+  std::function<std::string()> ping_text;
 };
 
 class http_server {

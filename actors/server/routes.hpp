@@ -1,0 +1,35 @@
+// The HTTP routes of a running server, as one table: /health, /metrics, /debug/actors,
+// the agent API and the LLM proxy (gateway actors), CORS preflight; everything else 404.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "actors/http_gateway.hpp"
+#include "actors/observability/inspection.hpp"
+#include "actors/observability/metrics.hpp"
+#include "gateway/server/router.hpp"
+#include "gateway/server/server_counters.hpp"
+
+namespace moai::actors {
+
+struct route_targets {
+  const std::atomic<bool>* ready = nullptr;  // storage open and actors up, not shutting down
+  std::chrono::steady_clock::time_point started;
+  std::string storage_kind;
+  sync_metrics* metrics = nullptr;
+  std::function<const gateway::server_counters&()> server_counters;
+  inspector_actor inspector;
+  http_gateway_actor agent;
+  http_gateway_actor llm;
+  bool debug_endpoints = false;
+};
+
+gateway::router make_routes(const route_targets& targets);
+
+// The body of GET /health.
+std::string health_body(bool ready, double uptime_seconds, const std::string& storage_kind);
+
+}  // namespace moai::actors

@@ -1,0 +1,85 @@
+// What the listener (http_server.cpp) shares with the sessions it makes
+// (http_session.cpp, websocket_session.cpp). Private to gateway/server/.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "gateway/server/http_server.hpp"
+
+namespace moai::gateway {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+// Each connection runs on its own strand. Naming the strand type (instead of Asio's
+// type-erased any_io_executor) spares every timer, operation and executor copy a
+// heap-allocated copy of the strand: ~300 bytes per idle connection, and an
+// allocation plus an atomic count on each I/O operation.
+using connection_executor = net::strand<net::io_context::executor_type>;
+using connection_socket = tcp::socket::rebind_executor<connection_executor>::other;
+using connection_stream = beast::basic_stream<tcp, connection_executor>;
+
+class websocket_session;
+
+// An answer the gateway gives itself (oversized body, refused upgrade, …). Every route
+// of moai allows any origin, so these do too: a browser then sees the real status.
+http_response gateway_answer(unsigned status, std::string_view message);
+
+// Sessions point at the server with a plain pointer: the server outlives them, because
+// destroying its io_context (first thing in ~impl) destroys every session still held by
+// a pending handler. Shared ownership would make a cycle that leaks at shutdown.
+struct http_server::impl {
+  server_options options;
+  sync_acceptor on_sync;
+  http_handler on_http;
+  std::unique_ptr<net::io_context> ioc_owner = std::make_unique<net::io_context>();
+  net::io_context& ioc = *ioc_owner;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::optional<tcp::acceptor> acceptor{std::in_place, ioc};
+  std::vector<std::thread> threads;
+  server_counters counters;
+  std::atomic<bool> accepting{false};
+  std::atomic<std::uint64_t> next_id{1};
+
+  std::mutex sessions_mutex;
+  std::unordered_map<std::uint64_t, std::weak_ptr<websocket_session>> sessions;
+
+  impl(server_options o, sync_acceptor s, http_handler h)
+      : options(std::move(o)), on_sync(std::move(s)), on_http(std::move(h)) {}
+  // I/O objects before their context; the context (and the sessions its handlers hold)
+  // before the members sessions touch as they go.
+  ~impl() {
+    ping_ticker.reset();
+    acceptor.reset();
+    work.reset();
+    ioc_owner.reset();
+  }
+
+  // One timer pings every open connection (cojson clients drop a silent server).
+  std::optional<net::steady_timer> ping_ticker{std::in_place, ioc};
+  void schedule_pings();
+
+  void do_accept();
+  void on_accept(beast::error_code ec, connection_socket socket);
+  // The open WebSocket sessions, strongly held for a moment (to ping or close them).
+  std::vector<std::shared_ptr<websocket_session>> open_sessions();
+};
+
+}  // namespace moai::gateway

@@ -1,0 +1,20 @@
+// What the gateway counts for /metrics. Relaxed atomics: statistics, not synchronization.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace moai::gateway {
+
+struct server_counters {
+  std::atomic<std::uint64_t> connections_open{0};
+  std::atomic<std::uint64_t> connections_total{0};
+  std::atomic<std::uint64_t> connections_rejected{0};
+  std::atomic<std::uint64_t> http_requests{0};
+  std::atomic<std::uint64_t> bytes_in{0};
+  std::atomic<std::uint64_t> bytes_out{0};
+  std::atomic<std::uint64_t> frames_in{0};
+  std::atomic<std::uint64_t> frames_out{0};
+};
+
+}  // namespace moai::gateway

@@ -1,0 +1,218 @@
+#include "gateway/server/websocket_session.hpp"
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+
+#include "config/log.hpp"
+
+namespace moai::gateway {
+
+websocket_session::websocket_session(connection_socket&& socket, http_server::impl* server, std::uint64_t id,
+                                     std::string remote)
+    : ws_(std::move(socket)), close_timer_(ws_.get_executor()), server_(server), id_(id), remote_(std::move(remote)) {}
+
+websocket_session::~websocket_session() {
+  server_->counters.connections_open--;
+}
+
+void websocket_session::run(http::request<http::string_body> request) {
+  // No Beast timeouts: they arm a timer per connection and touch it on every read.
+  // Silent peers are found on the shared ping tick instead (check_silence).
+  ws_.set_option(
+      websocket::stream_base::timeout{websocket::stream_base::none(), websocket::stream_base::none(), false});
+  ws_.control_callback([this](websocket::frame_type, beast::string_view) { last_heard_ = clock::now(); });
+  ws_.set_option(
+      websocket::stream_base::decorator([](websocket::response_type& res) { res.set(http::field::server, "moai"); }));
+  ws_.read_message_max(0);  // enforced in on_read
+  ws_.auto_fragment(false);
+  ws_.async_accept(request, beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
+}
+
+void websocket_session::send_frame(std::string frame) {
+  unsent_ += frame.size();
+  net::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
+    self->enqueue(std::move(frame), false);
+  });
+}
+
+void websocket_session::notify_when_unsent_below(std::size_t below) {
+  notify_below_.store(below, std::memory_order_release);
+  notify_wanted_.store(true, std::memory_order_release);
+  // The write that would have noticed may already be done: check once here.
+  net::post(ws_.get_executor(), [self = shared_from_this()] { self->maybe_notify(0); });
+}
+
+void websocket_session::ping(std::shared_ptr<const std::string> text) {
+  net::post(ws_.get_executor(), [self = shared_from_this(), text = std::move(text)] {
+    if (self->closed_ || !self->handler_) return;
+    self->check_silence();
+    if (self->closed_ || self->close_requested_) return;
+    self->enqueue(*text, true);
+  });
+}
+
+void websocket_session::close(std::uint16_t code, std::string reason) {
+  net::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+    self->begin_close(code, std::move(reason));
+  });
+}
+
+void websocket_session::check_silence() {
+  const auto timeout = server_->options.idle_timeout;
+  if (timeout.count() <= 0) return;
+  const auto now = clock::now();
+  const auto silent = now - last_heard_;
+  const bool pinged_since_heard = pinged_at_ > last_heard_;
+  if (silent >= timeout && pinged_since_heard) {
+    log::warn("gateway", "peer silent past the idle timeout; dropping the connection",
+              {{"connection", id_},
+               {"remote", remote_},
+               {"silent_ms", std::chrono::duration_cast<std::chrono::milliseconds>(silent).count()}});
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).close(ignored);
+    finish("idle timeout");
+  } else if (silent >= timeout / 2 && !pinged_since_heard && !ws_ping_in_flight_ && !close_requested_) {
+    pinged_at_ = now;
+    ws_ping_in_flight_ = true;
+    ws_.async_ping({}, [self = shared_from_this()](beast::error_code ec) {
+      self->ws_ping_in_flight_ = false;
+      if (ec) self->finish(ec.message());
+    });
+  }
+}
+
+void websocket_session::on_accept(beast::error_code ec) {
+  if (ec) {
+    log::debug("gateway", "websocket handshake failed", {{"remote", remote_}, {"error", ec.message()}});
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(server_->sessions_mutex);
+    server_->sessions[id_] = weak_from_this();
+  }
+  handler_ = server_->on_sync(shared_from_this());
+  if (!handler_) {
+    begin_close(1013, "server not ready");
+    return;
+  }
+  do_read();
+}
+
+void websocket_session::do_read() {
+  ws_.async_read_some(buffer_, std::clamp(buffer_.size(), kMinReadChunk, kMaxReadChunk),
+                      beast::bind_front_handler(&websocket_session::on_read, shared_from_this()));
+}
+
+void websocket_session::on_read(beast::error_code ec, std::size_t bytes) {
+  if (closed_) return;
+  if (ec) {
+    finish(ec == websocket::error::closed ? std::string("closed by peer") : ec.message());
+    return;
+  }
+  last_heard_ = clock::now();
+  server_->counters.bytes_in += bytes;
+  if (buffer_.size() > server_->options.max_frame_bytes) {
+    log::warn("gateway", "message over the size limit, closing with 1009",
+              {{"connection", id_}, {"remote", remote_}, {"limit", server_->options.max_frame_bytes}});
+    buffer_.clear();
+    begin_close(1009, "message too big");
+    return;
+  }
+  if (!ws_.is_message_done()) {
+    do_read();
+    return;
+  }
+  server_->counters.frames_in++;
+  if (!ws_.got_text()) {
+    log::warn("gateway", "binary frame ignored: cojson sends text frames", {{"connection", id_}});
+  } else if (handler_) {
+    handler_->on_frame(beast::buffers_to_string(buffer_.data()));
+  }
+  buffer_.clear();
+  if (buffer_.capacity() > kKeptBufferBytes) buffer_.shrink_to_fit();
+  do_read();
+}
+
+void websocket_session::maybe_notify(std::size_t bytes) {
+  if (!notify_wanted_.load(std::memory_order_acquire)) return;
+  if (unsent_.load(std::memory_order_acquire) > notify_below_.load(std::memory_order_acquire)) return;
+  if (notify_wanted_.exchange(false) && handler_) handler_->on_frame_sent(bytes);
+}
+
+void websocket_session::enqueue(std::string frame, bool is_ping) {
+  if (closed_ || close_requested_) {
+    if (!is_ping) unsent_.fetch_sub(frame.size(), std::memory_order_acq_rel);
+    return;
+  }
+  queue_.push_back({std::move(frame), is_ping});
+  if (queue_.size() == 1) do_write();
+}
+
+void websocket_session::do_write() {
+  ws_.text(true);
+  ws_.async_write(net::buffer(queue_.front().text),
+                  beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
+}
+
+void websocket_session::on_write(beast::error_code ec, std::size_t bytes) {
+  // The connection may have been torn down (idle timeout, close grace) while this
+  // write was in flight, even if the write itself succeeded: its queue is gone.
+  if (closed_) return;
+  if (ec) {
+    finish(ec.message());
+    return;
+  }
+  server_->counters.bytes_out += bytes;
+  server_->counters.frames_out++;
+  const bool was_ping = queue_.front().is_ping;
+  const std::size_t frame_bytes = queue_.front().text.size();
+  queue_.pop_front();
+  if (!was_ping) {
+    unsent_.fetch_sub(frame_bytes, std::memory_order_acq_rel);
+    maybe_notify(bytes);
+  }
+  if (!queue_.empty()) {
+    do_write();
+  } else if (close_requested_) {
+    do_close();
+  }
+}
+
+void websocket_session::begin_close(std::uint16_t code, std::string reason) {
+  if (closed_ || close_requested_) return;
+  close_requested_ = true;
+  close_code_ = code;
+  close_reason_ = std::move(reason);
+  close_timer_.expires_after(kCloseGrace);
+  close_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->closed_) return;
+    log::warn("gateway", "peer did not take its close in time; dropping the connection",
+              {{"connection", self->id_}, {"remote", self->remote_}});
+    beast::error_code ignored;
+    beast::get_lowest_layer(self->ws_).close(ignored);
+    self->finish("close timed out");
+  });
+  if (queue_.empty()) do_close();
+}
+
+void websocket_session::do_close() {
+  websocket::close_reason cr(static_cast<websocket::close_code>(close_code_), close_reason_);
+  ws_.async_close(cr, [self = shared_from_this()](beast::error_code) { self->finish("closed by server"); });
+}
+
+void websocket_session::finish(const std::string& reason) {
+  if (closed_) return;
+  closed_ = true;
+  close_timer_.cancel();
+  queue_.clear();
+  {
+    std::lock_guard<std::mutex> lock(server_->sessions_mutex);
+    server_->sessions.erase(id_);
+  }
+  if (handler_) {
+    handler_->on_closed(reason);
+    handler_.reset();
+  }
+}
+
+}  // namespace moai::gateway
