@@ -26,6 +26,25 @@ struct server_copy {
   }
 };
 
+// alice (admin of the map's owning group) marks the client's map deleted, in the delete
+// session "…_session_<suffix>"; the server already holds the map's first edit.
+struct delete_scene {
+  signed_world w;
+  server_copy server{w.map->id()};
+  std::optional<local_writer> deleter;
+  explicit delete_scene(const std::string& suffix) {
+    w.edit("a", 1);
+    server.apply(w, w.whole_map());
+    deleter.emplace(w.alice.identity, suffix);
+    deleter->append_trusting(*w.map, "[]", signed_world::kNow + 100, "{\"deleted\":\"" + w.map->id() + "\"}");
+  }
+  content_message marker() const {
+    auto messages = signed_world::content_since(*w.map, server.state.known());
+    BOOST_REQUIRE_EQUAL(messages.size(), 1u);
+    return messages[0];
+  }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(content_apply)
@@ -140,13 +159,9 @@ BOOST_AUTO_TEST_CASE(a_session_that_failed_to_decode_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(a_valid_delete_takes_effect_and_later_ordinary_edits_are_not_kept) {
-  signed_world w;
-  w.edit("a", 1);
-  server_copy server(w.map->id());
-  server.apply(w, w.whole_map());
-  // alice administers the owning group: her delete marker, in a delete session.
-  local_writer deleter(w.alice.identity, "dDel1$");
-  deleter.append_trusting(*w.map, "[]", signed_world::kNow + 100, "{\"deleted\":\"" + w.map->id() + "\"}");
+  delete_scene scene("dDel1$");
+  auto& w = scene.w;
+  auto& server = scene.server;
   group_registry groups;
   groups.add(*w.group);
   std::size_t asked = 0;
@@ -154,16 +169,14 @@ BOOST_AUTO_TEST_CASE(a_valid_delete_takes_effect_and_later_ordinary_edits_are_no
     ++asked;
     return check_delete_session(server.state, entry, held, &groups);
   };
-  auto messages = signed_world::content_since(*w.map, server.state.known());
-  BOOST_REQUIRE_EQUAL(messages.size(), 1u);
-  auto out = server.apply(w, messages[0], judge);
+  auto out = server.apply(w, scene.marker(), judge);
   BOOST_TEST(asked == 1u);
   BOOST_TEST(out.faults.empty());
   BOOST_TEST(out.deleted);
-  BOOST_TEST(out.deleted_by == deleter.session_id());
+  BOOST_TEST(out.deleted_by == scene.deleter->session_id());
   BOOST_TEST(server.state.is_deleted());
   BOOST_REQUIRE_EQUAL(out.appended.size(), 1u);
-  BOOST_TEST(out.appended[0].first == deleter.session_id());
+  BOOST_TEST(out.appended[0].first == scene.deleter->session_id());
 
   // An ordinary edit after the delete is not kept, and the judge is not asked about it.
   w.edit("b", 2);
@@ -175,22 +188,18 @@ BOOST_AUTO_TEST_CASE(a_valid_delete_takes_effect_and_later_ordinary_edits_are_no
 }
 
 BOOST_AUTO_TEST_CASE(a_refused_delete_leaves_the_covalue_as_it_was) {
-  signed_world w;
-  w.edit("a", 1);
-  server_copy server(w.map->id());
-  server.apply(w, w.whole_map());
-  local_writer deleter(w.alice.identity, "dDel2$");
-  deleter.append_trusting(*w.map, "[]", signed_world::kNow + 100, "{\"deleted\":\"" + w.map->id() + "\"}");
+  delete_scene scene("dDel2$");
+  auto& w = scene.w;
+  auto& server = scene.server;
   delete_judge refuse = [](const session_content&, std::uint32_t) {
     return delete_check{false, false, "only admins of the owning group can delete"};
   };
-  auto messages = signed_world::content_since(*w.map, server.state.known());
-  auto out = server.apply(w, messages.at(0), refuse);
+  auto out = server.apply(w, scene.marker(), refuse);
   BOOST_REQUIRE_EQUAL(out.faults.size(), 1u);
   BOOST_TEST(static_cast<int>(out.faults[0].kind) == static_cast<int>(content_fault::invalid_delete));
   BOOST_TEST(!out.deleted);
   BOOST_TEST(!server.state.is_deleted());
-  BOOST_TEST(server.state.count(deleter.session_id()) == 0u);
+  BOOST_TEST(server.state.count(scene.deleter->session_id()) == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
