@@ -4,6 +4,7 @@
 #include <charconv>
 #include <functional>
 #include <limits>
+#include <map>
 #include <thread>
 #include <toml.hpp>
 
@@ -22,6 +23,9 @@ struct option {
   setter set;
   std::function<std::string(const config&)> get;
   bool secret = false;
+  // The name the JavaScript moai (MaiaOS services/moai) reads for the same setting, so
+  // its deployments switch by changing only the image. `env` wins when both are set.
+  const char* original_env = nullptr;
 };
 
 template <typename T>
@@ -116,12 +120,31 @@ const std::vector<option>& options() {
        choice(&config::mode, {"sync", "agent"}), show(&config::mode)},
       {"server.datacenter", "MOAI_DATACENTER", "datacenter", "name sent as \"dc\" in pings", text(&config::datacenter),
        show(&config::datacenter)},
-      {"storage.kind", "PEER_STORAGE", "storage", "sqlite, memory (nothing persisted) or postgres",
-       choice(&config::storage, {"sqlite", "memory", "postgres"}), show(&config::storage)},
-      {"storage.db_path", "DB_PATH", "db-path", "SQLite database file", text(&config::db_path), show(&config::db_path)},
+      {"storage.kind", "PEER_STORAGE", "storage",
+       "sqlite, memory (nothing persisted) or postgres; the JavaScript moai's pglite means sqlite (moai's "
+       "embedded store, a SQLite file at DB_PATH) and in-memory means memory",
+       [](config& c, const std::string& v, std::string& why) {
+         static const std::map<std::string, std::string> original = {{"pglite", "sqlite"}, {"in-memory", "memory"}};
+         auto it = original.find(v);
+         const std::string kind = it == original.end() ? v : it->second;
+         if (!one_of(kind, {"sqlite", "memory", "postgres"}, why)) {
+           why = "expected one of sqlite memory postgres (or the JavaScript moai's pglite, in-memory), got \"" + v + "\"";
+           return false;
+         }
+         c.storage = kind;
+         c.storage_named = v;
+         return true;
+       },
+       show(&config::storage)},
+      {"storage.db_path", "DB_PATH", "db-path", "SQLite database file", text(&config::db_path), show(&config::db_path),
+       false, "PEER_DB_PATH"},
       {"storage.postgres_url", "MOAI_POSTGRES_URL", "postgres-url",
        "PostgreSQL connection URI for storage.kind = postgres (postgresql://user:password@host:5432/db)",
-       text(&config::postgres_url), show(&config::postgres_url), true},
+       text(&config::postgres_url), show(&config::postgres_url), true, "PEER_DB_URL"},
+      {"storage.require_schema", "MOAI_REQUIRE_SCHEMA", "require-schema",
+       "refuse CoValues whose header has no meta.$schema (groups, accounts and the server's own profile "
+       "excepted), as the JavaScript moai does for MaiaOS; off serves any cojson app",
+       flag_value(&config::require_schema), show(&config::require_schema)},
       {"storage.sqlite_synchronous", "MOAI_SQLITE_SYNCHRONOUS", "sqlite-synchronous",
        "SQLite synchronous mode: full survives power loss, normal survives a process crash",
        choice(&config::sqlite_synchronous, {"off", "normal", "full"}), show(&config::sqlite_synchronous)},
@@ -130,8 +153,17 @@ const std::vector<option>& options() {
       {"peer.secret", "PEER_SECRET", "peer-secret", "the server account's agent secret", text(&config::peer_secret),
        show(&config::peer_secret), true},
       {"peer.upstream", "PEER_MOAI", "peer-moai",
-       "upstream moai URL (ws://…/sync): agent mode's server; in sync mode a moai to sync with",
-       text(&config::peer_moai), show(&config::peer_moai)},
+       "upstream moai: agent mode's server; in sync mode a moai to sync with. A URL (ws://…/sync, "
+       "wss://…/sync) or, as the JavaScript moai takes it, a host[:port] (wss://host/sync; ws:// for "
+       "localhost and 127.0.0.1)",
+       [](config& c, const std::string& v, std::string&) {
+         c.peer_moai = upstream_url(v);
+         return true;
+       },
+       show(&config::peer_moai)},
+      {"peer.ca_file", "MOAI_UPSTREAM_CA_FILE", "upstream-ca-file",
+       "extra trusted CA certificates (PEM) for a wss:// upstream, beside the system's", text(&config::upstream_ca_file),
+       show(&config::upstream_ca_file)},
       {"agent.api_token", "AGENT_API_TOKEN", "agent-api-token",
        "bearer token required by the agent routes (off when empty)", text(&config::agent_api_token),
        show(&config::agent_api_token), true},
@@ -329,17 +361,26 @@ config load_config(const std::vector<std::string>& args, const environment& env,
   }
   if (!config_path.empty()) apply_file(c, config_path, sources);
   for (const auto& o : options()) {
-    if (!o.env) continue;
-    auto it = env.find(o.env);
-    if (it != env.end() && !it->second.empty()) apply(c, o, it->second, std::string("env ") + o.env, sources);
+    for (const char* name : {o.original_env, o.env}) {
+      if (!name) continue;
+      auto it = env.find(name);
+      if (it != env.end() && !it->second.empty()) apply(c, o, it->second, std::string("env ") + name, sources);
+    }
   }
   for (const auto& [name, value] : flags) {
     apply(c, *find_option_by_flag(name), value, "flag --" + name, sources);
   }
   if (c.storage == "postgres" && c.postgres_url.empty()) {
-    throw config_error("storage.kind = postgres needs storage.postgres_url (MOAI_POSTGRES_URL, --postgres-url)");
+    throw config_error(
+        "storage.kind = postgres needs storage.postgres_url (MOAI_POSTGRES_URL or PEER_DB_URL, --postgres-url)");
   }
   return c;
+}
+
+std::string upstream_url(const std::string& value) {
+  if (value.empty() || value.find("://") != std::string::npos) return value;
+  const bool local = value.find("localhost") != std::string::npos || value.find("127.0.0.1") != std::string::npos;
+  return std::string(local ? "ws://" : "wss://") + value + "/sync";
 }
 
 unsigned effective_threads(unsigned configured) {
@@ -354,8 +395,9 @@ std::string config_reference() {
     out += "  --" + std::string(o.flag);
     out += std::string(o.flag).size() < 20 ? std::string(20 - std::string(o.flag).size(), ' ') : " ";
     out += o.help;
-    out += "\n      env " + std::string(o.env ? o.env : "-") + ", toml " + o.key + ", default \"" + o.get(defaults) +
-           "\"\n";
+    out += "\n      env " + std::string(o.env ? o.env : "-");
+    if (o.original_env) out += " (or " + std::string(o.original_env) + ", the JavaScript moai's name)";
+    out += ", toml " + std::string(o.key) + ", default \"" + o.get(defaults) + "\"\n";
   }
   return out;
 }

@@ -21,13 +21,16 @@ struct config {
   std::string datacenter = "unknown";  // "dc" of pings
   // [storage]
   std::string storage = "sqlite";  // sqlite | memory | postgres
+  std::string storage_named;       // what PEER_STORAGE said, when it used the JavaScript moai's name
   std::string db_path = "./local-sync.db";
   std::string postgres_url;                   // storage = postgres
   std::string sqlite_synchronous = "normal";  // off | normal | full
+  bool require_schema = false;                // refuse CoValues without header meta.$schema (MaiaOS)
   // [peer]
   std::string peer_id;      // PEER_ID: the server's account (co_z…)
   std::string peer_secret;  // PEER_SECRET: its agent secret
-  std::string peer_moai;    // PEER_MOAI: upstream moai (agent mode)
+  std::string peer_moai;    // PEER_MOAI: upstream moai, as a URL (upstream_url)
+  std::string upstream_ca_file;  // extra CA bundle (PEM) for a wss:// upstream
   // [agent]
   std::string agent_api_token;                     // AGENT_API_TOKEN: bearer token for agent routes (off when empty)
   std::uint32_t agent_load_timeout_ms = 25000;     // waiting for one CoValue
@@ -76,6 +79,10 @@ environment process_environment();
 // Parses `args` (flags only, no program name or subcommand) on top of defaults, the
 // TOML file (from --config or MOAI_CONFIG) and `env`. Throws config_error.
 config load_config(const std::vector<std::string>& args, const environment& env, config_sources* sources = nullptr);
+
+// PEER_MOAI as a URL: a URL stays; a host[:port] becomes wss://host[:port]/sync, or
+// ws:// when it names localhost or 127.0.0.1 (the JavaScript moai's rule).
+std::string upstream_url(const std::string& value);
 
 // Resolved thread counts (0 → hardware concurrency, at least 1).
 unsigned effective_threads(unsigned configured);

@@ -3,13 +3,18 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "config/config.hpp"
 #include "storage/covalue_store.hpp"
 
 namespace moai::storage {
 
-// Throws std::runtime_error if the database cannot be opened.
+// A PGlite data directory (what the JavaScript moai keeps at DB_PATH).
+bool is_pglite_directory(const std::string& path);
+
+// Throws std::runtime_error if the database cannot be opened (or DB_PATH holds a PGlite
+// directory, which moai never writes over).
 std::unique_ptr<covalue_store> open_configured_store(const config& cfg);
 
 }  // namespace moai::storage

@@ -139,6 +139,10 @@ int run_server(const config& cfg) {
     return 2;
   }
 
+  if (cfg.storage_named == "pglite") {
+    log::info("server", "PEER_STORAGE=pglite: moai's embedded store is a SQLite file at DB_PATH",
+              {{"db_path", cfg.db_path}});
+  }
   std::shared_ptr<storage::covalue_store> store;
   try {
     store = storage::open_configured_store(cfg);
@@ -168,12 +172,15 @@ int run_server(const config& cfg) {
   // upstream moai, through a peer actor like any other.
   std::optional<agent_node_actor> node;
   upstream_wiring upstream;
+  gateway::upstream_options link;
+  link.url = cfg.peer_moai;
+  link.ca_file = cfg.upstream_ca_file;
   try {
     if (identity) {
       agent_node_options node_opts;
       node_opts.load_timeout = node_opts.ack_timeout = std::chrono::milliseconds(cfg.agent_load_timeout_ms);
       if (agent_mode) {
-        node = connect_agent_node(system, cfg.peer_moai, *identity, node_opts, metrics.get(), upstream);
+        node = connect_agent_node(system, link, *identity, node_opts, metrics.get(), upstream);
         upstream.connection->start();
       } else {
         agent_link link;
@@ -182,7 +189,7 @@ int run_server(const config& cfg) {
       }
     }
     if (!agent_mode && !cfg.peer_moai.empty()) {
-      upstream = connect_upstream_peer(system, cfg.peer_moai, manager, storage, metrics.get(), peer_limits(cfg));
+      upstream = connect_upstream_peer(system, link, manager, storage, metrics.get(), peer_limits(cfg));
     }
   } catch (const std::invalid_argument& e) {
     log::error("server", "invalid PEER_MOAI", {{"error", e.what()}});

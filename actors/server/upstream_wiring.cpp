@@ -6,15 +6,14 @@
 namespace moai::actors {
 namespace {
 
-std::unique_ptr<gateway::upstream_connection> open_link(const std::string& url, gateway::upstream_handlers handlers) {
-  gateway::upstream_options options;
-  options.url = url;
-  return std::make_unique<gateway::upstream_connection>(options, std::move(handlers));
+std::unique_ptr<gateway::upstream_connection> open_link(const gateway::upstream_options& link,
+                                                        gateway::upstream_handlers handlers) {
+  return std::make_unique<gateway::upstream_connection>(link, std::move(handlers));
 }
 
 }  // namespace
 
-agent_node_actor connect_agent_node(caf::actor_system& system, const std::string& url,
+agent_node_actor connect_agent_node(caf::actor_system& system, const gateway::upstream_options& link,
                                     protocol::agent_identity identity, agent_node_options options,
                                     sync_metrics* metrics, upstream_wiring& out) {
   auto node_slot = std::make_shared<agent_node_actor>();
@@ -24,20 +23,21 @@ agent_node_actor connect_agent_node(caf::actor_system& system, const std::string
   handlers.on_disconnected = [node_slot](const std::string& reason) {
     caf::anon_send(*node_slot, connection_closed{reason});
   };
-  out.connection = open_link(url, std::move(handlers));
-  agent_link link;
-  link.send_frame = [connection = out.connection.get()](std::string frame) {
+  out.connection = open_link(link, std::move(handlers));
+  agent_link node_link;
+  node_link.send_frame = [connection = out.connection.get()](std::string frame) {
     connection->send_frame(std::move(frame));
   };
-  *node_slot = spawn_agent_node(system, std::move(identity), link, options, metrics);
+  *node_slot = spawn_agent_node(system, std::move(identity), node_link, options, metrics);
   return *node_slot;
 }
 
-upstream_wiring connect_upstream_peer(caf::actor_system& system, const std::string& url, sync_manager_actor manager,
+upstream_wiring connect_upstream_peer(caf::actor_system& system, const gateway::upstream_options& link,
+                                      sync_manager_actor manager,
                                       storage_actor storage, sync_metrics* metrics, peer_options options) {
   upstream_wiring out;
   auto handler_slot = std::make_shared<std::shared_ptr<gateway::sync_connection_handler>>();
-  auto link = std::make_shared<upstream_link>();
+  auto upstream = std::make_shared<upstream_link>();
   auto reader = std::make_shared<connection_peer>();  // the link's peer actor, as the connection sees it
   auto reconciler = spawn_upstream_reconciler(system, storage, metrics);
   gateway::upstream_handlers handlers;
@@ -46,7 +46,7 @@ upstream_wiring connect_upstream_peer(caf::actor_system& system, const std::stri
   handlers.on_connected = [reader] { caf::anon_send(*reader, upstream_connected{}); };
   handlers.on_frame = [handler_slot](std::string frame) { (*handler_slot)->on_frame(std::move(frame)); };
   handlers.on_frame_sent = [handler_slot](std::size_t unsent) { (*handler_slot)->on_frame_sent(unsent); };
-  out.connection = open_link(url, std::move(handlers));
+  out.connection = open_link(link, std::move(handlers));
   // An upstream whose socket barely drains while its queue is over the limit (the stall
   // rule) has its link dropped and connected again (close() reconnects, after a long
   // backoff); the reconnection's subscriptions and reconcile resend what was lost. No
@@ -57,16 +57,16 @@ upstream_wiring connect_upstream_peer(caf::actor_system& system, const std::stri
   options.on_reconcile_ack = [reconciler](const std::string& batch_id) {
     caf::anon_send(reconciler, reconcile_acked{batch_id});
   };
-  options.on_upstream_connected = [manager, reconciler, link] {
-    caf::anon_send(manager, *link);
-    caf::anon_send(reconciler, *link);
+  options.on_upstream_connected = [manager, reconciler, upstream] {
+    caf::anon_send(manager, *upstream);
+    caf::anon_send(reconciler, *upstream);
   };
   auto peer = spawn_peer(system, out.connection->as_sync_connection(), manager, metrics, options);
   *handler_slot = out.peer = peer.handler;
-  link->peer = peer.actor;
+  upstream->peer = peer.actor;
   *reader = peer.actor;
   out.reconciler = reconciler;
-  caf::anon_send(manager, *link);  // CoValues spawned before the first connection know it too
+  caf::anon_send(manager, *upstream);  // CoValues spawned before the first connection know it too
   out.connection->start();
   return out;
 }

@@ -21,16 +21,17 @@ struct upstream_wiring {
   std::optional<upstream_reconciler_actor> reconciler;
 };
 
-// Agent mode: the agent node as a client of `url`. Returns the node; `out` keeps the
+// Agent mode: the agent node as a client of `link`. Returns the node; `out` keeps the
 // connection (not started). Throws std::invalid_argument for a bad URL.
-agent_node_actor connect_agent_node(caf::actor_system& system, const std::string& url,
+agent_node_actor connect_agent_node(caf::actor_system& system, const gateway::upstream_options& link,
                                     protocol::agent_identity identity, agent_node_options options,
                                     sync_metrics* metrics, upstream_wiring& out);
 
-// Sync mode with PEER_MOAI: a peer actor for the link to `url`, its CoValues subscribed
+// Sync mode with PEER_MOAI: a peer actor for `link`, its CoValues subscribed
 // and its storage reconciled on every (re)connection. Starts the connection. Throws
 // std::invalid_argument for a bad URL.
-upstream_wiring connect_upstream_peer(caf::actor_system& system, const std::string& url, sync_manager_actor manager,
+upstream_wiring connect_upstream_peer(caf::actor_system& system, const gateway::upstream_options& link,
+                                      sync_manager_actor manager,
                                       storage_actor storage, sync_metrics* metrics, peer_options options);
 
 }  // namespace moai::actors

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "config/log.hpp"
+#include "gateway/client/tls.hpp"
 #include "gateway/client/url.hpp"
 
 namespace moai::gateway {
@@ -86,16 +87,7 @@ struct http_client::impl {
   std::map<std::string, std::vector<std::unique_ptr<connection>>> idle;
 
   explicit impl(http_client_options o) : options(std::move(o)) {
-    SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
-    beast::error_code ec;
-    tls.set_default_verify_paths(ec);
-    if (ec) log::warn("http_client", "system CA store not loaded", {{"error", ec.message()}});
-    if (!options.ca_file.empty()) {
-      tls.load_verify_file(options.ca_file, ec);
-      if (ec)
-        log::error("http_client", "extra CA file not loaded", {{"path", options.ca_file}, {"error", ec.message()}});
-    }
-    tls.set_verify_mode(ssl::verify_peer);
+    configure_client_tls(tls, options.ca_file, "http_client");
   }
 
   std::unique_ptr<connection> acquire(const std::string& key) {
@@ -212,15 +204,7 @@ class exchange : public std::enable_shared_from_this<exchange> {
 
   // Verification is on (context-wide); here the name it must match, and SNI.
   void handshake() {
-    SSL* ssl_handle = conn_->secure->native_handle();
-    beast::error_code not_ip;
-    net::ip::make_address(url_.host, not_ip);
-    if (not_ip) {
-      SSL_set_tlsext_host_name(ssl_handle, url_.host.c_str());
-      SSL_set1_host(ssl_handle, url_.host.c_str());
-    } else {
-      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), url_.host.c_str());
-    }
+    expect_peer_name(conn_->secure->native_handle(), url_.host);
     conn_->secure->async_handshake(ssl::stream_base::client, [self = shared_from_this()](beast::error_code ec) {
       if (ec) return self->fail(ec, "TLS handshake");
       self->write_request();

@@ -5,8 +5,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <deque>
 #include <optional>
 #include <random>
@@ -14,6 +17,7 @@
 #include <thread>
 
 #include "config/log.hpp"
+#include "gateway/client/tls.hpp"
 #include "gateway/client/url.hpp"
 
 namespace moai::gateway {
@@ -29,7 +33,9 @@ parsed_url parse_ws_url(const std::string& url) {
   parsed_url p;
   std::string error;
   if (!parse_url(url, p, error)) throw std::invalid_argument("upstream URL \"" + url + "\": " + error);
-  if (p.scheme != "ws") throw std::invalid_argument("upstream URL must start with ws:// (got \"" + url + "\")");
+  if (p.scheme != "ws" && p.scheme != "wss") {
+    throw std::invalid_argument("upstream URL must start with ws:// or wss:// (got \"" + url + "\")");
+  }
   return p;
 }
 
@@ -40,12 +46,16 @@ struct upstream_connection::impl : std::enable_shared_from_this<impl> {
   upstream_options options;
   upstream_handlers handlers;
   parsed_url url;
+  // Declared before the io_context: a TLS stream dropped with its queue still uses it.
+  net::ssl::context tls{net::ssl::context::tls_client};
   net::io_context ioc;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::thread thread;
   net::strand<net::io_context::executor_type> strand{net::make_strand(ioc)};
   tcp::resolver resolver{strand};
+  // One of the two, by the URL's scheme (ws:// or wss://).
   std::optional<websocket::stream<beast::tcp_stream>> ws;
+  std::optional<websocket::stream<beast::ssl_stream<beast::tcp_stream>>> wss;
   beast::flat_buffer buffer;
   net::steady_timer retry_timer{strand};
   net::steady_timer silence_timer{strand};
@@ -62,31 +72,63 @@ struct upstream_connection::impl : std::enable_shared_from_this<impl> {
   std::uint64_t generation = 0;  // bumps per attempt; stale handlers see a different one
   std::mt19937 jitter{std::random_device{}()};
 
-  impl(upstream_options o, upstream_handlers h) : options(std::move(o)), handlers(std::move(h)) {}
+  impl(upstream_options o, upstream_handlers h) : options(std::move(o)), handlers(std::move(h)) {
+    configure_client_tls(tls, options.ca_file, "upstream");
+  }
+
+  // Calls f with the WebSocket stream of the current attempt.
+  template <class F>
+  void with_stream(F&& f) {
+    if (url.tls) {
+      f(*wss);
+    } else {
+      f(*ws);
+    }
+  }
 
   void connect() {
     if (stopping) return;
     const auto attempt = ++generation;
-    ws.emplace(strand);
+    if (url.tls) {
+      wss.emplace(strand, tls);
+    } else {
+      ws.emplace(strand);
+    }
     buffer.clear();
     resolver.async_resolve(
         url.host, url.port, [self = shared_from_this(), attempt](beast::error_code ec, tcp::resolver::results_type r) {
           if (attempt != self->generation) return;
           if (ec) return self->fail("resolve: " + ec.message());
-          beast::get_lowest_layer(*self->ws).expires_after(std::chrono::seconds(10));
-          beast::get_lowest_layer(*self->ws).async_connect(r, [self, attempt](beast::error_code ec, tcp::endpoint) {
-            if (attempt != self->generation) return;
-            if (ec) return self->fail("connect: " + ec.message());
-            beast::get_lowest_layer(*self->ws).expires_never();
-            self->ws->set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
-            self->ws->read_message_max(0);
-            self->ws->async_handshake(self->url.authority, self->url.target, [self, attempt](beast::error_code ec) {
+          self->with_stream([&](auto& stream) {
+            beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+            beast::get_lowest_layer(stream).async_connect(r, [self, attempt](beast::error_code ec, tcp::endpoint) {
               if (attempt != self->generation) return;
-              if (ec) return self->fail("handshake: " + ec.message());
-              self->on_open(attempt);
+              if (ec) return self->fail("connect: " + ec.message());
+              if (!self->url.tls) return self->handshake(attempt);
+              // Verification is on (the context's); here the name the certificate must match.
+              expect_peer_name(self->wss->next_layer().native_handle(), self->url.host);
+              self->wss->next_layer().async_handshake(net::ssl::stream_base::client,
+                                                      [self, attempt](beast::error_code ec) {
+                                                        if (attempt != self->generation) return;
+                                                        if (ec) return self->fail("TLS handshake: " + ec.message());
+                                                        self->handshake(attempt);
+                                                      });
             });
           });
         });
+  }
+
+  void handshake(std::uint64_t attempt) {
+    with_stream([&](auto& stream) {
+      beast::get_lowest_layer(stream).expires_never();
+      stream.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+      stream.read_message_max(0);
+      stream.async_handshake(url.authority, url.target, [self = shared_from_this(), attempt](beast::error_code ec) {
+        if (attempt != self->generation) return;
+        if (ec) return self->fail("handshake: " + ec.message());
+        self->on_open(attempt);
+      });
+    });
   }
 
   void on_open(std::uint64_t attempt) {
@@ -108,15 +150,17 @@ struct upstream_connection::impl : std::enable_shared_from_this<impl> {
   }
 
   void read(std::uint64_t attempt) {
-    ws->async_read(buffer, [self = shared_from_this(), attempt](beast::error_code ec, std::size_t) {
-      if (attempt != self->generation) return;
-      if (ec) return self->fail("read: " + ec.message());
-      self->arm_silence_timer(attempt);  // any frame, pings included, proves the link alive
-      if (self->ws->got_text() && self->handlers.on_frame) {
-        self->handlers.on_frame(beast::buffers_to_string(self->buffer.data()));
-      }
-      self->buffer.consume(self->buffer.size());
-      self->read(attempt);
+    with_stream([&](auto& stream) {
+      stream.async_read(buffer, [self = shared_from_this(), attempt, &stream](beast::error_code ec, std::size_t) {
+        if (attempt != self->generation) return;
+        if (ec) return self->fail("read: " + ec.message());
+        self->arm_silence_timer(attempt);  // any frame, pings included, proves the link alive
+        if (stream.got_text() && self->handlers.on_frame) {
+          self->handlers.on_frame(beast::buffers_to_string(self->buffer.data()));
+        }
+        self->buffer.consume(self->buffer.size());
+        self->read(attempt);
+      });
     });
   }
 
@@ -124,13 +168,15 @@ struct upstream_connection::impl : std::enable_shared_from_this<impl> {
     writing = std::move(queue.front());
     queue.pop_front();
     write_in_flight = true;
-    ws->text(true);
-    ws->async_write(net::buffer(writing), [self = shared_from_this(), attempt](beast::error_code ec, std::size_t) {
-      if (attempt != self->generation) return;  // fail() has accounted for it
-      if (ec) return self->fail("write: " + ec.message());
-      self->write_in_flight = false;
-      self->sent(self->writing.size());
-      if (!self->queue.empty()) self->write(attempt);
+    with_stream([&](auto& stream) {
+      stream.text(true);
+      stream.async_write(net::buffer(writing), [self = shared_from_this(), attempt](beast::error_code ec, std::size_t) {
+        if (attempt != self->generation) return;  // fail() has accounted for it
+        if (ec) return self->fail("write: " + ec.message());
+        self->write_in_flight = false;
+        self->sent(self->writing.size());
+        if (!self->queue.empty()) self->write(attempt);
+      });
     });
   }
 
@@ -153,10 +199,9 @@ struct upstream_connection::impl : std::enable_shared_from_this<impl> {
     if (dropped) sent(dropped);
     ++generation;  // every pending handler of this attempt is now stale
     silence_timer.cancel();
-    if (ws) {
-      beast::error_code ignored;
-      beast::get_lowest_layer(*ws).socket().close(ignored);
-    }
+    beast::error_code ignored;
+    if (ws) beast::get_lowest_layer(*ws).socket().close(ignored);
+    if (wss) beast::get_lowest_layer(*wss).socket().close(ignored);
     if (stopping) return;
     if (was_open && handlers.on_disconnected) handlers.on_disconnected(reason);
     backoff = backoff.count() == 0 ? options.first_backoff : std::min(options.max_backoff, backoff * 2);

@@ -1,6 +1,6 @@
 // A WebSocket connection to an upstream sync server (PEER_MODE=agent, or sync mode with
-// PEER_MOAI set): it connects,
-// hands every text frame to a callback, sends frames while connected, and reconnects
+// PEER_MOAI set), plain or over TLS with the certificate verified: it connects, hands
+// every text frame to a callback, sends frames while connected, and reconnects
 // with backoff when the link drops or falls silent. Servers ping every 1.5 s, so ten
 // silent seconds mean a dead link (cojson clients use the same timeout).
 #pragma once
@@ -17,7 +17,8 @@
 namespace moai::gateway {
 
 struct upstream_options {
-  std::string url;  // ws://host[:port]/path
+  std::string url;      // ws://host[:port]/path or wss://…
+  std::string ca_file;  // wss: extra trusted CA certificates (PEM) beside the system's
   std::chrono::milliseconds silence_timeout{10000};
   std::chrono::milliseconds first_backoff{500};
   std::chrono::milliseconds max_backoff{10000};
@@ -34,13 +35,13 @@ struct upstream_handlers {
 
 class upstream_connection {
  public:
+  // Throws std::invalid_argument for a URL it cannot use (ws:// and wss:// only).
   upstream_connection(upstream_options options, upstream_handlers handlers);
   ~upstream_connection();
   upstream_connection(const upstream_connection&) = delete;
   upstream_connection& operator=(const upstream_connection&) = delete;
 
-  // Starts connecting on its own I/O thread. Throws std::invalid_argument for a URL
-  // it cannot use (only ws:// is supported).
+  // Starts connecting on its own I/O thread.
   void start();
   void stop();
   // Queues one text frame; dropped while disconnected (the node re-announces on connect).

@@ -34,13 +34,18 @@ const covalue_state* created_account::find(const std::string& id) const {
 }
 
 std::optional<created_account> create_account(const account_options& options) {
-  key32 seed{};
-  if (options.seed) {
-    seed = *options.seed;
+  agent_secret secret;
+  if (options.secret) {
+    secret = *options.secret;
   } else {
-    random_bytes(seed.data(), seed.size());
+    key32 seed{};
+    if (options.seed) {
+      seed = *options.seed;
+    } else {
+      random_bytes(seed.data(), seed.size());
+    }
+    secret = agent_secret_from_seed(seed);
   }
-  const agent_secret secret = agent_secret_from_seed(seed);
   const std::string agent = secret.agent_id();
   auto account_header = make_account_header(agent);
   if (!account_header) return std::nullopt;
@@ -69,37 +74,47 @@ std::optional<created_account> create_account(const account_options& options) {
   writer.append_trusting(account, *comap_set_changes(account_key.id + "_for_" + agent, json_string(sealed)), now);
   writer.append_trusting(account, *comap_set_changes("readKey", json_string(account_key.id)), now);
 
-  // The default migration: a profile readable by everyone.
+  // MaiaOS's schema migration: a profile readable by everyone, with its schema.
   auto profile_group = create_group(writer, creation_stamp::at(now));
   if (!profile_group || !add_everyone(writer, profile_group->state, profile_group->key, "reader", now)) {
     return std::nullopt;
   }
   const creation_stamp profile_stamp = creation_stamp::at(now);
-  auto profile_header =
-      make_owned_header("comap", profile_group->state.id(), profile_stamp.created_at, profile_stamp.uniqueness);
+  auto profile_header = make_owned_header("comap", profile_group->state.id(), profile_stamp.created_at,
+                                          profile_stamp.uniqueness, "{\"$schema\":\"ProfileSchema\"}");
   auto name_changes = comap_set_changes("name", json_string(options.name));
   if (!profile_header || !name_changes) return std::nullopt;
   covalue_state profile = local_writer::new_covalue(*profile_header);
   writer.append_private(profile, *name_changes, profile_group->key, now);
-  writer.append_trusting(account, *comap_set_changes("profile", json_string(profile.id())), now);
+  writer.append_private(account, *comap_set_changes("profile", json_string(profile.id())), account_key, now);
 
-  // The agent API's sparks registry, owned by a group only this account administers.
+  // MaiaOS's minimal agent bootstrap: a guardian, and the sparks registry in a group that
+  // extends it as admin and that the account leaves (createCoValueForSpark).
+  auto guardian = create_group(writer, creation_stamp::at(now));
   auto sparks_group = create_group(writer, creation_stamp::at(now));
-  if (!sparks_group) return std::nullopt;
+  if (!guardian || !sparks_group) return std::nullopt;
+  extend_group(writer, sparks_group->state, sparks_group->key, guardian->state.id(), guardian->key, "admin", now);
   const creation_stamp sparks_stamp = creation_stamp::at(now);
-  auto sparks_header =
-      make_owned_header("comap", sparks_group->state.id(), sparks_stamp.created_at, sparks_stamp.uniqueness);
+  auto sparks_header = make_owned_header("comap", sparks_group->state.id(), sparks_stamp.created_at,
+                                         sparks_stamp.uniqueness, "{\"$schema\":\"@metaSchema\"}");
   if (!sparks_header) return std::nullopt;
   covalue_state sparks = local_writer::new_covalue(*sparks_header);
+  writer.append_private(sparks, "[]", sparks_group->key, now);
+  if (!remove_member(writer, sparks_group->state, sparks_group->key, out.account_id, {},
+                     {{guardian->state.id(), guardian->key}}, now)) {
+    return std::nullopt;
+  }
   writer.append_private(account, *comap_set_changes("sparks", json_string(sparks.id())), account_key, now);
 
   out.profile_group_id = profile_group->state.id();
   out.profile_id = profile.id();
+  out.guardian_id = guardian->state.id();
   out.sparks_group_id = sparks_group->state.id();
   out.sparks_id = sparks.id();
   out.covalues.push_back(std::move(account));
   out.covalues.push_back(std::move(profile_group->state));
   out.covalues.push_back(std::move(profile));
+  out.covalues.push_back(std::move(guardian->state));
   out.covalues.push_back(std::move(sparks_group->state));
   out.covalues.push_back(std::move(sparks));
   return out;

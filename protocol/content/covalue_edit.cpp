@@ -74,6 +74,16 @@ edit_result comap_set(const local_writer& writer, key_resolver& keys, covalue_st
   return write(writer, map, target, *changes, made_at);
 }
 
+edit_result comap_assign(const local_writer& writer, key_resolver& keys, covalue_state& map,
+                         const std::vector<std::pair<std::string, std::string>>& entries, std::uint64_t made_at,
+                         privacy p) {
+  auto changes = entries.empty() ? std::optional<std::string>("[]") : comap_set_changes(entries);
+  if (!changes) return edit_error::bad_value;
+  auto target = check(writer, keys, map, "comap", p);
+  if (target.error) return *target.error;
+  return write(writer, map, target, *changes, made_at);
+}
+
 edit_result comap_delete(const local_writer& writer, key_resolver& keys, covalue_state& map, std::string_view key,
                          std::uint64_t made_at, privacy p) {
   auto target = check(writer, keys, map, "comap", p);

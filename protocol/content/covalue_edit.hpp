@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -35,6 +36,11 @@ using edit_result = std::variant<transaction_id, edit_error>;
 // (private only: accounts accept no trusting sets of ordinary keys).
 edit_result comap_set(const local_writer& writer, key_resolver& keys, covalue_state& map, std::string_view key,
                       std::string_view value_json, std::uint64_t made_at, privacy p = privacy::encrypted);
+// Several keys in one transaction, as RawCoMap.assign (and createMap with an init) makes
+// it; an empty `entries` still writes one transaction without changes, as cojson does.
+edit_result comap_assign(const local_writer& writer, key_resolver& keys, covalue_state& map,
+                         const std::vector<std::pair<std::string, std::string>>& entries, std::uint64_t made_at,
+                         privacy p = privacy::encrypted);
 edit_result comap_delete(const local_writer& writer, key_resolver& keys, covalue_state& map, std::string_view key,
                          std::uint64_t made_at, privacy p = privacy::encrypted);
 

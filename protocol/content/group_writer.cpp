@@ -70,4 +70,34 @@ bool add_everyone(const local_writer& writer, covalue_state& group, const read_k
   return true;
 }
 
+void extend_group(const local_writer& writer, covalue_state& child, const read_key& child_key,
+                  std::string_view parent_id, const read_key& parent_key, std::string_view role,
+                  std::uint64_t made_at) {
+  writer.append_trusting(child, set_change("parent_" + std::string(parent_id), role), made_at);
+  writer.append_trusting(child,
+                         set_change(child_key.id + "_for_" + parent_key.id, encrypt_key_secret(child_key, parent_key)),
+                         made_at);
+}
+
+std::optional<read_key> remove_member(const local_writer& writer, covalue_state& group, const read_key& current_key,
+                                      std::string_view member, const std::vector<group_reader>& remaining_readers,
+                                      const std::vector<std::pair<std::string, read_key>>& parents,
+                                      std::uint64_t made_at) {
+  read_key fresh = new_random_read_key();
+  for (const auto& r : remaining_readers) {
+    if (r.member == member) continue;
+    if (!reveal_to(writer, group, fresh, r.member, r.agent_id, made_at)) return std::nullopt;
+  }
+  writer.append_trusting(group, set_change(current_key.id + "_for_" + fresh.id, encrypt_key_secret(current_key, fresh)),
+                         made_at);
+  writer.append_trusting(group, set_change("readKey", fresh.id), made_at);
+  writer.append_trusting(group, set_change("groupSealer", group_sealer_value(fresh)), made_at);
+  for (const auto& [parent_id, parent_key] : parents) {
+    writer.append_trusting(group, set_change(fresh.id + "_for_" + parent_key.id, encrypt_key_secret(fresh, parent_key)),
+                           made_at);
+  }
+  writer.append_trusting(group, set_change(member, "revoked"), made_at);
+  return fresh;
+}
+
 }  // namespace moai::protocol

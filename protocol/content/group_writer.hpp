@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "protocol/content/local_writer.hpp"
 #include "protocol/crypto/keys.hpp"
@@ -36,6 +38,29 @@ bool add_member(const local_writer& writer, covalue_state& group, const read_key
 // (`<key>_for_everyone`). false for other roles.
 bool add_everyone(const local_writer& writer, covalue_state& group, const read_key& current_key, std::string_view role,
                   std::uint64_t made_at);
+
+// cojson's group.extend(parent, role) by a reader of the parent: `parent_<parent>` =
+// `role` (reader, writer, manager, admin, or "extend" to inherit roles as they are), and
+// the child's current key encrypted under the parent's current key
+// (`<childKey>_for_<parentKey>`), so the parent's members read the child.
+void extend_group(const local_writer& writer, covalue_state& child, const read_key& child_key,
+                  std::string_view parent_id, const read_key& parent_key, std::string_view role,
+                  std::uint64_t made_at);
+
+// A member that keeps reading after a rotation: its key in the group and its agent.
+struct group_reader {
+  std::string member;
+  std::string agent_id;
+};
+
+// cojson's removeMember by an admin: the read key rotates (rotateReadKey: the new key
+// sealed to every remaining reader, the old key encrypted under the new one, `readKey`
+// and `groupSealer` set, the new key revealed to every parent group), then `<member>` =
+// "revoked". Returns the new key; nullopt when a reader cannot be sealed to.
+std::optional<read_key> remove_member(const local_writer& writer, covalue_state& group, const read_key& current_key,
+                                      std::string_view member, const std::vector<group_reader>& remaining_readers,
+                                      const std::vector<std::pair<std::string, read_key>>& parents,
+                                      std::uint64_t made_at);
 
 // The `groupSealer` value for a read key: "<keyID>@sealer_z…".
 std::string group_sealer_value(const read_key& key);

@@ -21,6 +21,7 @@
 
 using namespace moai::protocol;
 namespace base = moai::base;
+using moai::test::load_vector;
 using moai::test::str;
 
 namespace {
@@ -90,6 +91,7 @@ std::vector<std::string> shape(const covalue_state& state, const std::string& ac
         if (const auto* v = find_member(change, "value"); v && v->IsString()) {
           value = std::string(view_of(*v));
           if (value.rfind("sealed_U", 0) == 0) value = "<sealed>";
+          if (value.rfind("encrypted_U", 0) == 0) value = "<encrypted>";
         }
         out.push_back(str(change, "op") + " " + generic(str(change, "key")) + " = " + generic(value));
       }
@@ -102,24 +104,46 @@ std::vector<std::string> shape(const covalue_state& state, const std::string& ac
 
 BOOST_AUTO_TEST_SUITE(agent_writes)
 
-BOOST_AUTO_TEST_CASE(account_creation_has_cojsons_shape) {
-  // bob's account, profile group, profile and sparks group/map in the fixture were made by
-  // withNewlyCreatedAccount, createGroup, createMap and account.set("sparks", …).
-  auto world = moai::test::load_agent_world();
-  const auto& bob_state = world->states.at(world->id("bobAccount"));
-  const std::string bob_agent = bob_state.header()->initial_admin;
-  auto account = create_account({"Bob", 1767225600000, std::nullopt, ""});
+BOOST_AUTO_TEST_CASE(account_creation_has_the_javascript_moais_shape) {
+  // maia_account.json: the account MaiaOS's services/moai creates on a fresh volume, made
+  // by real cojson (test/vectors/gen_maia_account.mjs).
+  auto fixture = load_vector("maia_account.json");
+  std::map<std::string, covalue_state> theirs_states;
+  covalue_lookup lookup = [&](const std::string& id) -> const covalue_state* {
+    auto it = theirs_states.find(id);
+    return it == theirs_states.end() ? nullptr : &it->second;
+  };
+  std::map<std::string, std::string> names;
+  for (auto it = fixture["names"].MemberBegin(); it != fixture["names"].MemberEnd(); ++it) {
+    names[it->name.GetString()] = it->value.GetString();
+  }
+  for (const auto& covalue : fixture["covalues"].GetArray()) {
+    for (const auto& message : covalue["messages"].GetArray()) {
+      auto frame = decode_frame(moai::test::to_wire(message));
+      BOOST_REQUIRE_EQUAL(frame.messages.size(), 1u);
+      auto& m = std::get<content_message>(frame.messages[0]);
+      auto& state = theirs_states.try_emplace(m.id, m.id).first->second;
+      auto result = ingest_content(state, m, lookup);
+      BOOST_REQUIRE(result.errors.empty());
+    }
+  }
+  const std::string their_account = names.at("account");
+  const std::string their_agent = theirs_states.at(their_account).header()->initial_admin;
+  auto account = create_account({"Maia Sync Server", 1767225600000, std::nullopt, ""});
   BOOST_REQUIRE(account);
   const std::string agent = account->identity.agent_id();
   auto ours = [&](const std::string& id) { return shape(*account->find(id), account->account_id, agent); };
-  auto theirs = [&](const char* name) {
-    return shape(world->states.at(world->id(name)), world->id("bobAccount"), bob_agent);
-  };
-  BOOST_TEST(ours(account->account_id) == theirs("bobAccount"), boost::test_tools::per_element());
-  BOOST_TEST(ours(account->profile_group_id) == theirs("bobProfileGroup"), boost::test_tools::per_element());
-  BOOST_TEST(ours(account->profile_id) == theirs("bobProfile"), boost::test_tools::per_element());
+  auto theirs = [&](const char* name) { return shape(theirs_states.at(names.at(name)), their_account, their_agent); };
+  BOOST_TEST(ours(account->account_id) == theirs("account"), boost::test_tools::per_element());
+  BOOST_TEST(ours(account->profile_group_id) == theirs("profileGroup"), boost::test_tools::per_element());
+  BOOST_TEST(ours(account->profile_id) == theirs("profile"), boost::test_tools::per_element());
+  BOOST_TEST(ours(account->guardian_id) == theirs("guardian"), boost::test_tools::per_element());
   BOOST_TEST(ours(account->sparks_group_id) == theirs("sparksGroup"), boost::test_tools::per_element());
   BOOST_TEST(ours(account->sparks_id) == theirs("sparks"), boost::test_tools::per_element());
+  BOOST_TEST(account->find(account->profile_id)->header()->json.find("\"meta\":{\"$schema\":\"ProfileSchema\"}") !=
+             std::string::npos);
+  BOOST_TEST(account->find(account->sparks_id)->header()->json.find("\"meta\":{\"$schema\":\"@metaSchema\"}") !=
+             std::string::npos);
   // Same session layout: the account in the agent session, the rest in the account session.
   for (const auto& state : account->covalues) {
     for (const auto& log : state.sessions()) {
@@ -127,6 +151,11 @@ BOOST_AUTO_TEST_CASE(account_creation_has_cojsons_shape) {
       BOOST_TEST(agent_session == state.header()->is_account(), state.id());
     }
   }
+  // The account's ID follows from the secret alone: the same secret gives the same ID.
+  auto parsed = parse_agent_secret(account->agent_secret);
+  BOOST_REQUIRE(parsed);
+  account_options again{"Maia Sync Server", 1767225600001, std::nullopt, "", *parsed};
+  BOOST_TEST(create_account(again)->account_id == account->account_id);
 }
 
 BOOST_AUTO_TEST_CASE(headers_hash_like_cojson) {
@@ -160,7 +189,7 @@ BOOST_AUTO_TEST_CASE(created_account_reads_back) {
   const std::uint64_t now = 1767225600000;  // 2026-01-01
   auto account = create_account({"moai agent", now, std::nullopt, ""});
   BOOST_REQUIRE(account);
-  BOOST_TEST(account->covalues.size() == 5u);
+  BOOST_TEST(account->covalues.size() == 6u);
   auto parsed = parse_identity(account->account_id, account->agent_secret);
   BOOST_REQUIRE(parsed);
   BOOST_TEST(parsed->agent_id() == account->identity.agent_id());
@@ -181,15 +210,18 @@ BOOST_AUTO_TEST_CASE(created_account_reads_back) {
   BOOST_TEST(view.get_string(account->identity.agent_id()).value_or("-") == "admin");
   BOOST_TEST(comap_view::read(s.states.at(account->profile_id), keys).json() == R"({"name":"moai agent"})");
   BOOST_TEST(comap_view::read(s.states.at(account->sparks_id), keys).json() == "{}");
+  // The account left the sparks group: it administers the sparks through the guardian.
   BOOST_TEST(keys.role_of(account->sparks_group_id).value_or("-") == "admin");
+  BOOST_TEST(keys.role_of(account->guardian_id).value_or("-") == "admin");
   BOOST_TEST(keys.role_of(account->profile_group_id).value_or("-") == "admin");
 
-  // Anyone reads the profile; only the account reads `sparks` (a private account edit).
+  // Anyone reads the profile; only the account reads `profile` and `sparks` (private
+  // account edits, as MaiaOS makes them).
   agent_identity other{"co_zSomeoneElse", agent_secret_from_seed(key32{9})};
   auto others = s.keys(other);
   BOOST_TEST(comap_view::read(s.states.at(account->profile_id), others).json() == R"({"name":"moai agent"})");
   BOOST_TEST(!comap_view::read(acc, others).get("sparks"));
-  BOOST_TEST(comap_view::read(acc, others).get_string("profile").value_or("-") == account->profile_id);
+  BOOST_TEST(!comap_view::read(acc, others).get("profile"));
 
   // The same seed gives the same account (IDs depend only on the agent).
   key32 seed{};
@@ -199,7 +231,7 @@ BOOST_AUTO_TEST_CASE(created_account_reads_back) {
   BOOST_REQUIRE(a1 && a2);
   BOOST_TEST(a1->account_id == a2->account_id);
   BOOST_TEST(a1->profile_id != a2->profile_id);
-  BOOST_TEST(account->content_messages().size() == 5u);
+  BOOST_TEST(account->content_messages().size() == 6u);
 }
 
 BOOST_AUTO_TEST_CASE(round_trip_for_cojson) {
@@ -323,6 +355,7 @@ BOOST_AUTO_TEST_CASE(round_trip_for_cojson) {
   std::vector<std::string> written = {account->account_id,
                                       account->profile_group_id,
                                       account->profile_id,
+                                      account->guardian_id,
                                       account->sparks_group_id,
                                       account->sparks_id,
                                       group_id,
