@@ -1,80 +1,17 @@
 #include "actors/agent/agent_node.hpp"
 
-#include <deque>
-#include <functional>
-#include <unordered_map>
+#include <utility>
 
-#include "actors/observability/inspection.hpp"
+#include "actors/agent/agent_node_state.hpp"
 #include "actors/observability/metrics.hpp"
 #include "config/log.hpp"
 #include "protocol/content/colist.hpp"
 #include "protocol/content/comap.hpp"
-#include "protocol/content/covalue_edit.hpp"
-#include "protocol/content/group_writer.hpp"
-#include "protocol/content/local_writer.hpp"
-#include "protocol/covalue/header.hpp"
-#include "protocol/crypto/keys.hpp"
 #include "protocol/encoding/ids.hpp"
-#include "protocol/groups/read_keys.hpp"
-#include "protocol/json/js_json.hpp"
 #include "protocol/sync/codec.hpp"
 #include "protocol/sync/content_ingest.hpp"
 
-namespace moai::actors {
-namespace {
-
-// The node's own timer: loads and writes that waited too long.
-using tick_atom = caf::atom_constant<caf::atom("tick")>;
-using agent_node_impl = agent_node_actor::extend<caf::reacts_to<tick_atom>>;
-
-using steady = std::chrono::steady_clock;
-using protocol::known_state;
-using done_callback = std::function<void(const node_error&)>;
-
-std::uint64_t now_ms() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
-}
-
-struct load_waiter {
-  steady::time_point deadline;
-  done_callback done;
-};
-
-// A write waiting for the server to hold `count` transactions of `session`.
-struct ack_waiter {
-  std::string session;
-  std::uint32_t count = 0;
-  steady::time_point deadline;
-  done_callback done;
-};
-
-struct tracked_covalue {
-  std::unique_ptr<protocol::covalue_state> state;
-  known_state confirmed;  // what the server told us it holds
-  known_state sent;       // confirmed, plus what we sent since
-  bool load_sent = false;
-  bool settled = false;  // the server answered our load
-  bool found = false;
-  std::optional<protocol::session_counts> expect;  // more pieces announced
-  std::vector<load_waiter> load_waiters;
-  std::vector<ack_waiter> acks;
-  std::deque<protocol::content_message> blocked;  // waiting for an account to verify with
-};
-
-struct node_state {
-  protocol::agent_identity identity;
-  std::unique_ptr<protocol::local_writer> writer;
-  agent_link link;
-  agent_node_options options;
-  std::unordered_map<std::string, tracked_covalue> covalues;
-  bool sweep_scheduled = false;
-  std::shared_ptr<actor_probe> probe;
-  static inline const char* name = "agent_node";
-};
-
-using self_ptr = agent_node_impl::stateful_pointer<node_state>;
+namespace moai::actors::agent_node_internal {
 
 tracked_covalue& track(self_ptr self, const std::string& id) {
   auto [it, inserted] = self->state.covalues.try_emplace(id);
@@ -122,14 +59,16 @@ void settle(tracked_covalue& t, bool found) {
   t.found = found;
   auto waiters = std::move(t.load_waiters);
   t.load_waiters.clear();
-  node_error e = found ? node_error{} : node_error{404, "CoValue " + t.state->id() + " is unavailable"};
+  node_error e = found ? node_error{} : node_error{404, "CoValue " + t.state->id() + " is unavailable", t.state->id()};
   for (auto& w : waiters) w.done(e);
 }
 
 void check_acks(tracked_covalue& t) {
   for (auto it = t.acks.begin(); it != t.acks.end();) {
     auto held = t.confirmed.sessions.find(it->session);
-    if (held != t.confirmed.sessions.end() && held->second >= it->count) {
+    const bool stored = it->count == 0 ? t.confirmed.header
+                                       : held != t.confirmed.sessions.end() && held->second >= it->count;
+    if (stored) {
       auto done = std::move(it->done);
       it = t.acks.erase(it);
       done(node_error{});
@@ -325,6 +264,7 @@ covalue_snapshot snapshot_of(self_ptr self, const protocol::covalue_state& cv) {
   const auto* h = cv.header();
   s.type = h->type;
   s.meta_type = h->meta_type;
+  s.meta_schema = h->meta_schema;
   s.is_group = h->is_group_or_account();
   if (h->ruleset == protocol::ruleset_kind::owned_by_group) s.owner_group = h->group;
   auto keys = resolver(self);
@@ -342,167 +282,6 @@ covalue_snapshot snapshot_of(self_ptr self, const protocol::covalue_state& cv) {
   }
   s.undecryptable = stats.undecryptable;
   return s;
-}
-
-// ---- writing ----------------------------------------------------------------
-
-write_result written(std::string id, node_error error = {}) {
-  write_result r;
-  r.error = std::move(error);
-  r.id = std::move(id);
-  return r;
-}
-
-// Registers `done` for when the server holds everything we wrote to `t` so far.
-void await_ack(self_ptr self, tracked_covalue& t, done_callback done) {
-  const std::string& session = self->state.writer->session_for(*t.state);
-  t.acks.push_back(
-      {session, t.state->count(session), steady::now() + self->state.options.ack_timeout, std::move(done)});
-  schedule_sweep(self);
-  check_acks(t);
-}
-
-// The key to encrypt with in group `group_id` (loaded), after checking that the account
-// may write there: admin, manager or writer of the group, or its own account.
-std::optional<protocol::read_key> write_key(self_ptr self, const std::string& group_id, node_error& error) {
-  auto keys = resolver(self);
-  if (group_id != self->state.identity.account_id) {
-    auto role = keys.role_of(group_id);
-    if (!role || (*role != "admin" && *role != "manager" && *role != "writer")) {
-      error = {403, "the server account may not write in " + group_id +
-                        " (its role there: " + (role ? *role : std::string("none")) + ")"};
-      return std::nullopt;
-    }
-  }
-  auto key = keys.current_read_key(group_id);
-  if (!key) error = {403, "the server account cannot reach the read key of " + group_id};
-  return key;
-}
-
-// Every value is JSON text (checked before anything is written, so an edit is all or nothing).
-bool all_json(const std::vector<map_edit>& edits, const std::vector<std::string>& items) {
-  for (const auto& e : edits) {
-    if (e.value_json && !protocol::js_json_from_text(*e.value_json)) return false;
-  }
-  for (const auto& item : items) {
-    if (!protocol::js_json_from_text(item)) return false;
-  }
-  return true;
-}
-
-node_error edit_failure(protocol::edit_error e, const std::string& id) {
-  switch (e) {
-    case protocol::edit_error::bad_value:
-      return {400, "a value is not JSON"};
-    case protocol::edit_error::wrong_type:
-      return {400, id + " is not of that type"};
-    case protocol::edit_error::not_permitted:
-      return {403, "the server account may not write to " + id};
-    case protocol::edit_error::no_key:
-      return {403, "the server account cannot reach the read key of " + id};
-    default:
-      return {500, std::string("cannot edit ") + id + ": " + protocol::to_string(e)};
-  }
-}
-
-// Applies `edits` to the CoMap in `t` (each its own transaction, as RawCoMap.set does).
-node_error apply_edits(self_ptr self, tracked_covalue& t, const std::vector<map_edit>& edits, std::uint64_t made_at) {
-  auto keys = resolver(self);
-  for (const auto& e : edits) {
-    auto r = e.value_json ? protocol::comap_set(*self->state.writer, keys, *t.state, e.key, *e.value_json, made_at)
-                          : protocol::comap_delete(*self->state.writer, keys, *t.state, e.key, made_at);
-    if (auto* error = std::get_if<protocol::edit_error>(&r)) return edit_failure(*error, t.state->id());
-  }
-  return {};
-}
-
-node_error apply_append(self_ptr self, tracked_covalue& t, const std::vector<std::string>& items,
-                        std::uint64_t made_at) {
-  auto keys = resolver(self);
-  auto r = protocol::colist_append(*self->state.writer, keys, *t.state, items, made_at);
-  if (auto* error = std::get_if<protocol::edit_error>(&r)) return edit_failure(*error, t.state->id());
-  return {};
-}
-
-void update_map(self_ptr self, update_map_request req, std::function<void(write_result)> reply) {
-  if (!all_json(req.edits, {})) return reply(written(req.id, node_error{400, "a value is not JSON"}));
-  ensure_loaded(self, req.id, [=](const node_error& e) {
-    if (!e.ok()) return reply(written(req.id, e));
-    auto& t = track(self, req.id);
-    if (t.state->header()->type != "comap") return reply(written(req.id, node_error{400, req.id + " is not a CoMap"}));
-    node_error error = apply_edits(self, t, req.edits, now_ms());
-    if (!error.ok()) return reply(written(req.id, error));
-    upload(self, t);
-    await_ack(self, t, [=](const node_error& e) { reply(written(req.id, e)); });
-  });
-}
-
-void append_list(self_ptr self, append_list_request req, std::function<void(write_result)> reply) {
-  if (!all_json({}, req.items_json)) return reply(written(req.id, node_error{400, "a list item is not JSON"}));
-  ensure_loaded(self, req.id, [=](const node_error& e) {
-    if (!e.ok()) return reply(written(req.id, e));
-    auto& t = track(self, req.id);
-    if (t.state->header()->type != "colist") {
-      return reply(written(req.id, node_error{400, req.id + " is not a CoList"}));
-    }
-    node_error error = apply_append(self, t, req.items_json, now_ms());
-    if (!error.ok()) return reply(written(req.id, error));
-    upload(self, t);
-    await_ack(self, t, [=](const node_error& e) { reply(written(req.id, e)); });
-  });
-}
-
-// Creates the value in `owner` (loaded) and waits for the server's ack.
-void create_in(self_ptr self, const create_request& req, const std::string& owner,
-               std::function<void(write_result)> reply) {
-  node_error error;
-  if (!write_key(self, owner, error)) return reply(written(std::string(), error));
-  const auto stamp = protocol::creation_stamp::at(now_ms());
-  auto header = protocol::make_owned_header(req.type, owner, stamp.created_at, stamp.uniqueness, req.meta_json);
-  if (!header) return reply(written(std::string(), node_error{400, "invalid meta"}));
-  const std::string id = protocol::covalue_id_of(*header);
-  auto& t = track(self, id);
-  *t.state = protocol::local_writer::new_covalue(*header);
-  t.load_sent = t.settled = t.found = true;
-  if (req.type == "comap") error = apply_edits(self, t, req.map_init, stamp.made_at);
-  if (req.type == "colist" && !req.list_init.empty()) error = apply_append(self, t, req.list_init, stamp.made_at);
-  upload(self, t);
-  if (!error.ok()) return reply(written(id, error));
-  await_ack(self, t, [=](const node_error& e) { reply(written(id, e)); });
-}
-
-void create(self_ptr self, create_request req, std::function<void(write_result)> reply) {
-  if (req.type != "comap" && req.type != "colist") {
-    return reply(written(std::string(), node_error{400, "type must be comap or colist"}));
-  }
-  if (!all_json(req.map_init, req.list_init))
-    return reply(written(std::string(), node_error{400, "a value is not JSON"}));
-  if (!req.owner_group.empty()) {
-    ensure_loaded(self, req.owner_group, [=](const node_error& e) {
-      if (!e.ok()) return reply(written(std::string(), e));
-      auto& group = track(self, req.owner_group);
-      if (!group.state->header()->is_group_or_account() || group.state->header()->is_account()) {
-        return reply(written(std::string(), node_error{400, req.owner_group + " is not a group"}));
-      }
-      create_in(self, req, req.owner_group, reply);
-    });
-    return;
-  }
-  // A new group the account administers, then the value in it.
-  ensure_loaded(self, self->state.identity.account_id, [=](const node_error& e) {
-    if (!e.ok()) return reply(written(std::string(), e));
-    auto& st = self->state;
-    auto created = protocol::create_group(*st.writer, protocol::creation_stamp::at(now_ms()));
-    if (!created) return reply(written(std::string(), node_error{500, "could not create a group"}));
-    if (req.public_read) protocol::add_everyone(*st.writer, created->state, created->key, "reader", now_ms());
-    const std::string group_id = created->state.id();
-    auto& g = track(self, group_id);
-    *g.state = std::move(created->state);
-    g.load_sent = g.settled = g.found = true;
-    upload(self, g);
-    await_ack(self, g, [](const node_error&) {});
-    create_in(self, req, group_id, reply);
-  });
 }
 
 // ---- timeouts -----------------------------------------------------------------
@@ -530,7 +309,7 @@ void sweep(self_ptr self) {
         ++it;
       }
     }
-    for (auto& done : expired) done(node_error{504, "timed out waiting for " + id});
+    for (auto& done : expired) done(node_error{504, "timed out waiting for " + id, id});
     pending = pending || !t.load_waiters.empty() || !t.acks.empty();
   }
   if (pending) schedule_sweep(self);
@@ -546,22 +325,6 @@ agent_node_impl::behavior_type agent_node(self_ptr self, protocol::agent_identit
   st.probe = metrics->actors.enroll(node_state::name, self->id());
   log::info(actor_origin(self), "agent node started",
             {{"account", st.identity.account_id}, {"session", st.writer->session_id()}});
-  // Credentials that do not belong together would only show as refused writes later.
-  ensure_loaded(self, st.identity.account_id, [self](const node_error& e) {
-    const auto& id = self->state.identity;
-    if (!e.ok()) {
-      log::warn(actor_origin(self), "the server account is not available (yet); agent routes will fail until it is",
-                {{"account", id.account_id}, {"error", e.message}});
-      return;
-    }
-    const auto* h = track(self, id.account_id).state->header();
-    if (!h->is_account()) {
-      log::error(actor_origin(self), "PEER_ID is not an account", {{"account", id.account_id}});
-    } else if (h->initial_admin != id.agent_id()) {
-      log::error(actor_origin(self), "PEER_SECRET is not the secret of PEER_ID's agent; its writes will be refused",
-                 {{"account", id.account_id}});
-    }
-  });
   return {
       probed(self, [=](incoming_frame& f) {
         on_text(self, f.text);
@@ -613,15 +376,22 @@ agent_node_impl::behavior_type agent_node(self_ptr self, protocol::agent_identit
         create(self, std::move(req), [promise](write_result r) mutable { promise.deliver(std::move(r)); });
         return promise;
       }),
+      probed(self, [=](bootstrap_request& req) -> caf::result<bootstrap_result> {
+        auto promise = self->make_response_promise<bootstrap_result>();
+        bootstrap(self, std::move(req), [promise](bootstrap_result r) mutable { promise.deliver(std::move(r)); });
+        return promise;
+      }),
   };
 }
 
-}  // namespace
+}  // namespace moai::actors::agent_node_internal
+
+namespace moai::actors {
 
 agent_node_actor spawn_agent_node(caf::actor_system& system, protocol::agent_identity identity, agent_link link,
                                   agent_node_options options, sync_metrics* metrics) {
   return caf::actor_cast<agent_node_actor>(
-      system.spawn(agent_node, std::move(identity), std::move(link), options, metrics));
+      system.spawn(agent_node_internal::agent_node, std::move(identity), std::move(link), options, metrics));
 }
 
 }  // namespace moai::actors

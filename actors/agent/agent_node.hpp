@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "actors/observability/metrics.hpp"
@@ -27,6 +28,7 @@ struct covalue_snapshot {
   std::string id;
   std::string type;                            // header type: comap, colist, costream, coplaintext
   std::string meta_type;                       // header meta.type ("account" for accounts)
+  std::string meta_schema;                     // header meta.$schema (MaiaOS)
   std::string owner_group;                     // ownedByGroup CoValues: the owning group
   bool is_group = false;                       // groups and accounts
   std::string content_json;                    // comap/group: an object; colist: an array; otherwise null
@@ -37,8 +39,12 @@ struct covalue_snapshot {
 
 // status follows HTTP: 200, 404 (unavailable), 403 (no rights), 504 (timed out), 500.
 struct node_error {
+  node_error() = default;
+  node_error(int s, std::string m, std::string cv = {}) : status(s), message(std::move(m)), covalue(std::move(cv)) {}
+
   int status = 200;
   std::string message;
+  std::string covalue;  // the CoValue that could not be loaded or stored, when that was the failure
   bool ok() const { return status == 200; }
 };
 
@@ -64,7 +70,8 @@ struct append_list_request {
   std::vector<std::string> items_json;
 };
 // A new CoMap or CoList owned by `owner_group` (a group the account can write to), or,
-// when owner_group is empty, by a new group the account administers.
+// when owner_group is empty, by a new group the account administers. A CoMap's init is
+// one transaction (createMap(init)); an empty init still writes one without changes.
 struct create_request {
   std::string type;  // "comap" | "colist"
   std::string owner_group;
@@ -72,6 +79,21 @@ struct create_request {
   std::vector<std::string> list_init;
   std::string meta_json = "null";
   bool public_read = false;  // a new group: also "everyone: reader"
+  // A new group: the groups it extends, with the role their members get (admin, writer,
+  // reader, or "extend" to inherit), and whether the account then leaves it (MaiaOS's
+  // createCoValueForSpark: the guardian keeps the value, the account keeps no direct role).
+  std::vector<std::pair<std::string, std::string>> extends;
+  bool leave_group = false;
+};
+
+// Start-up: the account is loaded, or, when no peer has it, created from the secret in
+// the JavaScript moai's shape (protocol/content/account_factory.hpp) and uploaded.
+struct bootstrap_request {
+  std::string name;  // the profile name of a new account
+};
+struct bootstrap_result {
+  node_error error;
+  bool created = false;
 };
 struct write_result {
   node_error error;
@@ -85,7 +107,8 @@ using agent_node_actor = sync_peer::extend<caf::reacts_to<incoming_frame>, caf::
                                            caf::replies_to<read_request>::with<read_result>,
                                            caf::replies_to<update_map_request>::with<write_result>,
                                            caf::replies_to<append_list_request>::with<write_result>,
-                                           caf::replies_to<create_request>::with<write_result>>;
+                                           caf::replies_to<create_request>::with<write_result>,
+                                           caf::replies_to<bootstrap_request>::with<bootstrap_result>>;
 
 struct agent_node_options {
   std::chrono::milliseconds load_timeout{25000};
@@ -110,3 +133,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::update_map_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::append_list_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::create_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::write_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::bootstrap_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::bootstrap_result)

@@ -61,7 +61,8 @@ gateway::router make_routes(const route_targets& t) {
     routes.exact("", path, agent);
   }
   routes.prefix("", "/covalues/", agent);
-  routes.exact("GET", "/health", [t](http_request&&, responder respond) {
+  // Any method, as the original answers it.
+  routes.exact("", "/health", [t](http_request&&, responder respond) {
     const bool ready = t.ready->load();
     respond(gateway::json_response(ready ? 200 : 503, health_body(ready, uptime(t), t.storage_kind)));
   });

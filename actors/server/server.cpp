@@ -21,6 +21,7 @@
 #include "actors/sync/sync_manager.hpp"
 #include "config/log.hpp"
 #include "gateway/server/http_server.hpp"
+#include "protocol/covalue/header.hpp"
 #include "protocol/crypto/crypto.hpp"
 #include "protocol/crypto/identity.hpp"
 #include "protocol/sync/codec.hpp"
@@ -94,12 +95,25 @@ peer_options peer_limits(const config& cfg) {
   return options;
 }
 
-// The server's own account, if configured; nullopt and `bad` set when it is malformed.
-std::optional<protocol::agent_identity> configured_identity(const config& cfg, bool& bad) {
-  bad = false;
+// The server's own account, if configured; nullopt and `bad` set (with why) when it is
+// malformed or PEER_ID is not the account PEER_SECRET's agent created.
+std::optional<protocol::agent_identity> configured_identity(const config& cfg, std::string& bad) {
+  bad.clear();
   if (cfg.peer_id.empty() && cfg.peer_secret.empty()) return std::nullopt;
   auto identity = protocol::parse_identity(cfg.peer_id, cfg.peer_secret);
-  bad = !identity || cfg.peer_id.empty();
+  if (!identity || cfg.peer_id.empty()) {
+    bad = "PEER_ID must be an account ID (co_z…) and PEER_SECRET an agent secret "
+          "(sealerSecret_z…/signerSecret_z…); see moai agent generate";
+    return std::nullopt;
+  }
+  // An account's ID follows from its first agent: the header names only that agent.
+  auto header = protocol::make_account_header(identity->agent_id());
+  const std::string derived = header ? protocol::covalue_id_of(*header) : std::string();
+  if (derived != identity->account_id) {
+    bad = "PEER_ID " + identity->account_id + " is not the account of PEER_SECRET (whose account is " + derived +
+          "); set the PEER_ID that was generated with this secret";
+    return std::nullopt;
+  }
   return identity;
 }
 
@@ -121,13 +135,10 @@ int run_server(const config& cfg) {
   ::signal(SIGXFSZ, SIG_IGN);
 
   // Checked before anything starts.
-  bool bad_identity = false;
+  std::string bad_identity;
   auto identity = configured_identity(cfg, bad_identity);
-  if (bad_identity) {
-    log::error("server",
-               "PEER_ID must be an account ID (co_z…) and PEER_SECRET an agent secret "
-               "(sealerSecret_z…/signerSecret_z…); see moai agent generate",
-               {});
+  if (!bad_identity.empty()) {
+    log::error("server", bad_identity, {});
     return 2;
   }
   const bool agent_mode = cfg.mode == "agent";

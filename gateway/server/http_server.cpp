@@ -29,6 +29,14 @@ http_response gateway_answer(unsigned status, std::string_view message) {
   return r;
 }
 
+http_response plain_answer(unsigned status, std::string text) {
+  http_response r;
+  r.status = status;
+  r.content_type = "text/plain;charset=utf-8";
+  r.body = std::move(text);
+  return r;
+}
+
 std::vector<std::shared_ptr<websocket_session>> http_server::impl::open_sessions() {
   std::vector<std::shared_ptr<websocket_session>> open;
   std::lock_guard<std::mutex> lock(sessions_mutex);

@@ -40,6 +40,14 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   auto& req = parser_->get();
   server_->counters.http_requests++;
 
+  const std::string_view raw_target = req.target();
+  const std::string_view raw_path = raw_target.substr(0, raw_target.find('?'));
+  if (websocket::is_upgrade(req) && raw_path != "/sync") {
+    // Only /sync speaks WebSocket; an upgrade anywhere else is an unknown path.
+    keep_alive_ = false;
+    write(plain_answer(404, "Not Found"), req.version());
+    return;
+  }
   if (websocket::is_upgrade(req)) {
     if (!server_->accepting) {
       keep_alive_ = false;
@@ -78,8 +86,8 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   keep_alive_ = req.keep_alive();
   const unsigned version = req.version();
 
-  if (request.path == "/sync" && request.method == "GET") {
-    write(gateway_answer(426, "/sync is a WebSocket endpoint: upgrade required"), version);
+  if (request.path == "/sync") {
+    write(plain_answer(426, "Expected WebSocket upgrade"), version);
     return;
   }
   auto self = shared_from_this();

@@ -41,6 +41,9 @@ class websocket_session;
 // An answer the gateway gives itself (oversized body, refused upgrade, …). Every route
 // of moai allows any origin, so these do too: a browser then sees the real status.
 http_response gateway_answer(unsigned status, std::string_view message);
+// A plain-text answer, as the JavaScript moai gives for unknown paths and a /sync
+// without an upgrade.
+http_response plain_answer(unsigned status, std::string text);
 
 // Sessions point at the server with a plain pointer: the server outlives them, because
 // destroying its io_context (first thing in ~impl) destroys every session still held by

@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "base/json_text.hpp"
 
 namespace moai::gateway {
 
@@ -44,11 +43,12 @@ void router::operator()(http_request&& request, responder respond) const {
   respond(not_found(request.path));
 }
 
-http_response not_found(const std::string& path) {
-  std::string body = "{\"error\":\"not found\",\"path\":";
-  base::append_json_string(body, path);
-  body.push_back('}');
-  return json_response(404, std::move(body));
+http_response not_found(const std::string&) {
+  http_response r;
+  r.status = 404;
+  r.content_type = "text/plain;charset=utf-8";
+  r.body = "Not Found";
+  return r;
 }
 
 }  // namespace moai::gateway

@@ -34,7 +34,7 @@ class router {
   std::function<http_response(http_response)> decorate_;
 };
 
-// {"error":"not found","path":…} with 404.
+// 404 with the text "Not Found", as the JavaScript moai answers unknown paths.
 http_response not_found(const std::string& path);
 
 }  // namespace moai::gateway

@@ -136,8 +136,10 @@ std::optional<covalue_header> parse_header(const json_value& v, std::string& err
       return std::nullopt;
     }
     std::string_view text;
+    h.has_meta = meta->IsObject();
     if (get_string(*meta, "type", text)) h.meta_type = std::string(text);
     if (get_string(*meta, "source", text) && is_covalue_id(text)) h.meta_source = std::string(text);
+    if (get_string(*meta, "$schema", text)) h.meta_schema = std::string(text);
   }
 
   const json_value* ruleset = find_member(v, "ruleset");

@@ -29,6 +29,8 @@ struct covalue_header {
   std::string group;          // ruleset ownedByGroup: the owning group
   std::string meta_type;      // meta.type when it is a string
   std::string meta_source;    // meta.source when it is a CoValue ID (branches)
+  std::string meta_schema;    // meta.$schema when it is a string (MaiaOS names each CoValue's schema)
+  bool has_meta = false;      // meta is an object (not null or absent)
 
   bool is_group_or_account() const { return ruleset == ruleset_kind::group; }
   // cojson's resolveAccountAgent test: a comap group whose meta.type is "account".

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { api, generateAccount, log, newClient, startServer, waitFor } from "../lib/harness.mjs";
+import { api, generateAccount, log, newClient, startServer } from "../lib/harness.mjs";
 
 export async function run(ctx) {
   if (ctx.kind !== "moai") return log("the agent API is moai's own; nothing to check on the reference server");
@@ -35,13 +35,17 @@ export async function run(ctx) {
   assert.equal(preflight.status, 204, "preflight needs no token");
   log("with AGENT_API_TOKEN: 401 without the token, 200 with it");
 
-  // Credentials of two different accounts: a clear error in the log.
+  // Credentials of two different accounts: start-up stops with a clear error (an
+  // account's ID follows from its first agent, so PEER_ID must be PEER_SECRET's).
   const other = generateAccount(ctx, dbPath, "Other");
-  const mixed = await startServer(ctx, { dbPath, args: ["--peer-id", account.peerId, "--peer-secret", other.peerSecret] });
-  await waitFor(() => mixed.logs().includes("PEER_SECRET is not the secret of PEER_ID"), {
-    what: "a log line about mismatched credentials",
-  });
-  log("mismatched credentials are reported");
+  const mixed = spawnSync(
+    ctx.moai,
+    ["serve", "--port", "0", "--db-path", dbPath, "--peer-id", account.peerId, "--peer-secret", other.peerSecret],
+    { encoding: "utf8", timeout: 10000 },
+  );
+  assert.equal(mixed.status, 2, `mismatched credentials exit 2 (got ${mixed.status})`);
+  assert.match(mixed.stderr + mixed.stdout, /is not the account of PEER_SECRET \(whose account is co_z/);
+  log("mismatched credentials stop start-up");
 
   const bad = spawnSync(ctx.moai, ["serve", "--port", "0", "--db-path", join(ctx.workDir, "x.db"), "--peer-id", "co_zX", "--peer-secret", "nonsense"], { encoding: "utf8", timeout: 10000 });
   assert.equal(bad.status, 2, `bad credentials exit 2 (got ${bad.status})`);

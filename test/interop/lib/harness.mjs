@@ -95,7 +95,8 @@ export async function api(server, method, path, body, headers = {}) {
   return { status: res.status, body: json, headers: res.headers };
 }
 
-// Starts the server under test on a free port with `dbPath`; resolves once /health is 200.
+// Starts the server under test on a free port with `dbPath` (null: none given, so DB_PATH
+// or the default applies); resolves once /health is 200.
 // env: extra environment variables for the server process.
 export async function startServer(ctx, { dbPath, args = [], port, env = {} } = {}) {
   port ??= await freePort();
@@ -105,8 +106,8 @@ export async function startServer(ctx, { dbPath, args = [], port, env = {} } = {
   if (ctx.kind === "moai") {
     child = spawn(
       ctx.moai,
-      ["serve", "--host", "127.0.0.1", "--port", String(port), "--db-path", dbPath, "--log-format", "text",
-        "--log-level", process.env.MOAI_LOG_LEVEL ?? "info", ...args],
+      ["serve", "--host", "127.0.0.1", "--port", String(port), ...(dbPath == null ? [] : ["--db-path", dbPath]),
+        "--log-format", "text", "--log-level", process.env.MOAI_LOG_LEVEL ?? "info", ...args],
       { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
     );
   } else {
