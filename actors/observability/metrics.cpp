@@ -19,7 +19,7 @@ void latency_histogram::observe(std::uint64_t nanoseconds) {
 std::string_view rejection_name(rejection r) {
   static constexpr std::string_view names[] = {"invalid_json",      "invalid_message",     "invalid_header",
                                                 "invalid_signature", "unknown_signer",      "invalid_transaction",
-                                                "invalid_delete"};
+                                                "invalid_delete", "missing_schema"};
   return names[static_cast<std::size_t>(r)];
 }
 

@@ -22,6 +22,7 @@ enum class rejection : std::size_t {
   unknown_signer,  // account not available or not an account
   invalid_transaction,
   invalid_delete,
+  missing_schema,  // storage.require_schema: a CoValue without header meta.$schema
   count
 };
 std::string_view rejection_name(rejection r);

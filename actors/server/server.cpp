@@ -150,6 +150,9 @@ int run_server(const config& cfg) {
     return 2;
   }
 
+  if (cfg.require_schema) {
+    log::info("server", "storage.require_schema: CoValues without header meta.$schema are refused (MaiaOS)", {});
+  }
   if (cfg.storage_named == "pglite") {
     log::info("server", "PEER_STORAGE=pglite: moai's embedded store is a SQLite file at DB_PATH",
               {{"db_path", cfg.db_path}});
@@ -172,6 +175,8 @@ int run_server(const config& cfg) {
   covalue_options covalue_opts;
   covalue_opts.idle_timeout = std::chrono::milliseconds(cfg.covalue_idle_ms);
   covalue_opts.max_in_memory = cfg.max_covalues_in_memory;
+  covalue_opts.require_schema = cfg.require_schema;
+  covalue_opts.server_account = cfg.peer_id;
   auto manager = spawn_sync_manager(system, storage, metrics.get(), covalue_opts);
   auto inspector = spawn_inspector(system, metrics->actors, std::chrono::milliseconds(cfg.inspect_interval_ms));
   const auto started = steady::now();

@@ -25,6 +25,10 @@ struct covalue_options {
   // With an upstream: how long a load of a CoValue we lack waits for the upstream's
   // answer before the peer is told we do not have it.
   std::chrono::milliseconds upstream_load_timeout{5000};
+  // storage.require_schema: CoValues without header meta.$schema are refused (MaiaOS),
+  // the server's own account excepted.
+  bool require_schema = false;
+  std::string server_account;
 };
 
 struct covalue_context {

@@ -12,6 +12,7 @@
 #include "protocol/groups/deletion.hpp"
 #include "protocol/sync/codec.hpp"
 #include "protocol/sync/content_apply.hpp"
+#include "protocol/sync/schema_rule.hpp"
 
 namespace moai::actors::covalue_internal {
 
@@ -102,6 +103,16 @@ void apply(self_ptr self, content_queue<sender>::item&& item) {
     if (account == id && c.cv.header()) return protocol::account_facts{c.cv.header()->is_account(), c.cv.header()->initial_admin};
     return c.queue.facts_of(account);
   };
+  if (const auto& o = self->state.ctx.options; o.require_schema && !c.cv.has_header() && item.message.header) {
+    if (auto why = protocol::missing_schema(id, *item.message.header, o.server_account)) {
+      // Refused as the JavaScript moai refuses it: not stored, never acknowledged.
+      self->state.ctx.metrics->reject(rejection::missing_schema);
+      p.errored = true;
+      log::warn(actor_origin(self), "content refused: storage.require_schema",
+                {{"id", id}, {"peer", p.peer_id}, {"reason", *why}});
+      return;
+    }
+  }
   auto judge = [&](const protocol::session_content& entry, std::uint32_t held) {
     return protocol::check_delete_session(c.cv, entry, held, item.groups.get());
   };

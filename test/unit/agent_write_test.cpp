@@ -129,7 +129,7 @@ BOOST_AUTO_TEST_CASE(account_creation_has_the_javascript_moais_shape) {
   }
   const std::string their_account = names.at("account");
   const std::string their_agent = theirs_states.at(their_account).header()->initial_admin;
-  auto account = create_account({"Maia Sync Server", 1767225600000, std::nullopt, ""});
+  auto account = create_account({"Maia Sync Server", 1767225600000, std::nullopt, "", std::nullopt});
   BOOST_REQUIRE(account);
   const std::string agent = account->identity.agent_id();
   auto ours = [&](const std::string& id) { return shape(*account->find(id), account->account_id, agent); };
@@ -187,7 +187,7 @@ BOOST_AUTO_TEST_CASE(headers_hash_like_cojson) {
 
 BOOST_AUTO_TEST_CASE(created_account_reads_back) {
   const std::uint64_t now = 1767225600000;  // 2026-01-01
-  auto account = create_account({"moai agent", now, std::nullopt, ""});
+  auto account = create_account({"moai agent", now, std::nullopt, "", std::nullopt});
   BOOST_REQUIRE(account);
   BOOST_TEST(account->covalues.size() == 6u);
   auto parsed = parse_identity(account->account_id, account->agent_secret);
@@ -226,8 +226,8 @@ BOOST_AUTO_TEST_CASE(created_account_reads_back) {
   // The same seed gives the same account (IDs depend only on the agent).
   key32 seed{};
   seed[0] = 1;
-  auto a1 = create_account({"x", now, seed, ""});
-  auto a2 = create_account({"y", now + 5, seed, ""});
+  auto a1 = create_account({"x", now, seed, "", std::nullopt});
+  auto a2 = create_account({"y", now + 5, seed, "", std::nullopt});
   BOOST_REQUIRE(a1 && a2);
   BOOST_TEST(a1->account_id == a2->account_id);
   BOOST_TEST(a1->profile_id != a2->profile_id);
@@ -242,7 +242,7 @@ BOOST_AUTO_TEST_CASE(round_trip_for_cojson) {
   const std::string bob_agent = *s.keys(bob).agent_of(bob.account_id);
 
   const std::uint64_t t = 1767225600000;
-  auto account = create_account({"moai agent", t, std::nullopt, ""});
+  auto account = create_account({"moai agent", t, std::nullopt, "", std::nullopt});
   BOOST_REQUIRE(account);
   for (const auto& c : account->covalues) s.add(c);
   const std::string suffix = account->session_id.substr(account->session_id.find("_session_") + 9);

@@ -247,3 +247,27 @@ BOOST_AUTO_TEST_CASE(remembered_keys_are_the_keys_resolved) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+#include "protocol/sync/schema_rule.hpp"
+
+BOOST_AUTO_TEST_SUITE(schema_rule)
+
+BOOST_AUTO_TEST_CASE(only_covalues_without_a_schema_are_refused) {
+  signed_world w;
+  const auto stamp = creation_stamp::at(signed_world::kNow);
+  auto plain = make_owned_header("comap", w.group->id(), stamp.created_at, stamp.uniqueness);
+  auto with_schema = make_owned_header("comap", w.group->id(), stamp.created_at, stamp.uniqueness,
+                                       R"({"$schema":"co_zSchema"})");
+  auto other_meta = make_owned_header("comap", w.group->id(), stamp.created_at, stamp.uniqueness, R"({"name":"x"})");
+  BOOST_REQUIRE(plain && with_schema && other_meta);
+  BOOST_TEST(missing_schema(covalue_id_of(*plain), *plain, "").has_value());
+  BOOST_TEST(missing_schema(covalue_id_of(*other_meta), *other_meta, "").has_value());
+  BOOST_TEST(!missing_schema(covalue_id_of(*with_schema), *with_schema, ""));
+  // Groups, accounts and the server's own account are exempt.
+  BOOST_TEST(!missing_schema(w.group->id(), *w.group->header(), ""));
+  const auto* account = w.alice.find(w.alice.account_id);
+  BOOST_TEST(!missing_schema(account->id(), *account->header(), ""));
+  BOOST_TEST(!missing_schema(covalue_id_of(*plain), *plain, covalue_id_of(*plain)));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

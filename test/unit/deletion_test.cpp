@@ -24,8 +24,8 @@ struct world {
 
   world() {
     crypto_init();
-    admin = *create_account({"admin", kNow, std::nullopt, ""});
-    writer = *create_account({"writer", kNow, std::nullopt, ""});
+    admin = *create_account({"admin", kNow, std::nullopt, "", std::nullopt});
+    writer = *create_account({"writer", kNow, std::nullopt, "", std::nullopt});
     local_writer as_admin(admin.identity, local_writer::random_session_suffix());
     auto created = create_group(as_admin, creation_stamp::at(kNow));
     BOOST_REQUIRE(created);

@@ -34,7 +34,7 @@ class signed_world {
 
   signed_world() {
     protocol::crypto_init();
-    alice = *protocol::create_account({"alice", kNow, std::nullopt, ""});
+    alice = *protocol::create_account({"alice", kNow, std::nullopt, "", std::nullopt});
     writer_.emplace(alice.identity, protocol::local_writer::random_session_suffix());
     auto created = protocol::create_group(*writer_, protocol::creation_stamp::at(kNow));
     BOOST_REQUIRE(created);
