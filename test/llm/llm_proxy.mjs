@@ -7,14 +7,15 @@
 // Every case also checks that the API key appears in no server log line and in no
 // response the proxy gave (headers or body).
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { makeCertificate } from "../interop/lib/certificate.mjs";
 
 const KEY = `sk-test-${randomBytes(12).toString("hex")}`;
 const DEFAULT_MODEL = "qwen/qwen3-30b-a3b-instruct-2507";
@@ -79,16 +80,6 @@ const completion = (content, usage) => ({
   choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
   ...(usage ? { usage } : {}),
 });
-
-// A self-signed certificate for `names` (DNS names and IPs), made by the openssl CLI.
-function makeCertificate(dir, stem, names) {
-  const san = names.map((n) => (/^[\d.]+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(",");
-  const key = join(dir, `${stem}-key.pem`);
-  const cert = join(dir, `${stem}-cert.pem`);
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-    "-days", "2", "-subj", `/CN=${names[0]}`, "-addext", `subjectAltName=${san}`], { stdio: "ignore" });
-  return { keyPath: key, certPath: cert, key: readFileSync(key), cert: readFileSync(cert) };
-}
 
 // ---- moai ---------------------------------------------------------------------
 
