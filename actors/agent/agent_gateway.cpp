@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "actors/agent/agent_gateway_state.hpp"
+#include "actors/agent/agent_requests.hpp"
 #include "base/json_text.hpp"
 #include "config/log.hpp"
 #include "gateway/server/bearer_token.hpp"
@@ -125,81 +126,25 @@ std::string snapshot_json(const covalue_snapshot& v) {
   return out + "}";
 }
 
-void create_covalue(self_ptr self, call_ptr c, const protocol::json_document& body) {
-  std::string_view type, group;
-  if (!body.IsObject() || !protocol::get_string(body, "type", type) || (type != "comap" && type != "colist")) {
-    return c->answer(400, failure("type must be \"comap\" or \"colist\""));
-  }
-  create_request req;
-  req.type = std::string(type);
-  if (protocol::find_member(body, "group")) {
-    if (!protocol::get_string(body, "group", group) || !protocol::is_covalue_id(group)) {
-      return c->answer(400, failure("group must be a group ID (co_z...)"));
-    }
-    req.owner_group = std::string(group);
-  }
-  if (const auto* pub = protocol::find_member(body, "public")) req.public_read = pub->IsBool() && pub->GetBool();
-  if (const auto* meta = protocol::find_member(body, "meta")) {
-    if (!meta->IsObject() && !meta->IsNull()) return c->answer(400, failure("meta must be an object"));
-    req.meta_json = compact(*meta);
-  }
-  if (const auto* content = protocol::find_member(body, "content")) {
-    if (req.type == "comap") {
-      if (!content->IsObject()) return c->answer(400, failure("content of a comap must be an object"));
-      for (auto m = content->MemberBegin(); m != content->MemberEnd(); ++m) {
-        req.map_init.push_back({std::string(protocol::view_of(m->name)), compact(m->value)});
-      }
-    } else {
-      if (!content->IsArray()) return c->answer(400, failure("content of a colist must be an array"));
-      for (const auto& item : content->GetArray()) req.list_init.push_back(compact(item));
-    }
-  }
+void create_covalue(self_ptr self, call_ptr c) {
+  auto read_body = read_create_covalue(c->request.body);
+  if (auto* a = std::get_if<early_answer>(&read_body)) return c->answer(a->status, a->body);
   write(
-      self, std::move(req),
+      self, std::move(std::get<create_request>(read_body)),
       [=](const std::string& id) {
         read(self, id, [=](const covalue_snapshot& v) { c->answer(201, snapshot_json(v)); }, answer_failure(c));
       },
       answer_failure(c));
 }
 
-void patch_covalue(self_ptr self, call_ptr c, const std::string& id, const protocol::json_document& body) {
-  if (!body.IsObject()) return c->answer(400, failure("body must be an object"));
-  const auto* set = protocol::find_member(body, "set");
-  const auto* del = protocol::find_member(body, "delete");
-  const auto* append = protocol::find_member(body, "append");
-  if (append) {
-    if (set || del) return c->answer(400, failure("append cannot be combined with set or delete"));
-    if (!append->IsArray() || append->Empty()) return c->answer(400, failure("append must be a non-empty array"));
-    append_list_request req{id, {}};
-    for (const auto& item : append->GetArray()) req.items_json.push_back(compact(item));
-    return write(
-        self, std::move(req),
-        [=](const std::string&) {
-          read(self, id, [=](const covalue_snapshot& v) { c->answer(200, snapshot_json(v)); }, answer_failure(c));
-        },
-        answer_failure(c));
-  }
-  update_map_request req{id, {}};
-  if (set) {
-    if (!set->IsObject()) return c->answer(400, failure("set must be an object"));
-    for (auto m = set->MemberBegin(); m != set->MemberEnd(); ++m) {
-      req.edits.push_back({std::string(protocol::view_of(m->name)), compact(m->value)});
-    }
-  }
-  if (del) {
-    if (!del->IsArray()) return c->answer(400, failure("delete must be an array of keys"));
-    for (const auto& key : del->GetArray()) {
-      if (!key.IsString()) return c->answer(400, failure("delete must be an array of keys"));
-      req.edits.push_back({std::string(protocol::view_of(key)), std::nullopt});
-    }
-  }
-  if (req.edits.empty()) return c->answer(400, failure("nothing to change: give set, delete or append"));
-  write(
-      self, std::move(req),
-      [=](const std::string&) {
-        read(self, id, [=](const covalue_snapshot& v) { c->answer(200, snapshot_json(v)); }, answer_failure(c));
-      },
-      answer_failure(c));
+void patch_covalue(self_ptr self, call_ptr c, const std::string& id) {
+  auto read_body = read_patch_covalue(id, c->request.body);
+  if (auto* a = std::get_if<early_answer>(&read_body)) return c->answer(a->status, a->body);
+  auto show = [=](const std::string&) {
+    read(self, id, [=](const covalue_snapshot& v) { c->answer(200, snapshot_json(v)); }, answer_failure(c));
+  };
+  std::visit([&](auto&& req) { write(self, std::move(req), show, answer_failure(c)); },
+             std::get<covalue_patch>(std::move(read_body)));
 }
 
 // ---- start-up and dispatch ----------------------------------------------------------
@@ -246,19 +191,13 @@ void dispatch(self_ptr self, call_ptr c) {
   if (path == "/register-human") return req.method == "POST" ? register_human(self, c) : method_not_allowed();
   if (path == "/trigger") return req.method == "POST" ? trigger(self, c) : method_not_allowed();
   if (path == "/profile") return req.method == "GET" ? profile(self, c) : method_not_allowed();
-  protocol::json_document body;
-  body.SetNull();
-  if (!trim(req.body).empty()) {
-    std::string error;
-    if (!protocol::parse_json(req.body, body, error)) return c->answer(400, failure("invalid JSON body: " + error));
-  }
-  if (path == "/covalues") return req.method == "POST" ? create_covalue(self, c, body) : method_not_allowed();
+  if (path == "/covalues") return req.method == "POST" ? create_covalue(self, c) : method_not_allowed();
   const std::string id = path.substr(std::string("/covalues/").size());
   if (!protocol::is_covalue_id(id)) return c->answer(400, failure("not a CoValue ID: " + id));
   if (req.method == "GET") {
     return read(self, id, [=](const covalue_snapshot& v) { c->answer(200, snapshot_json(v)); }, answer_failure(c));
   }
-  if (req.method == "PATCH") return patch_covalue(self, c, id, body);
+  if (req.method == "PATCH") return patch_covalue(self, c, id);
   method_not_allowed();
 }
 

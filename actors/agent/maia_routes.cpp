@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "actors/agent/agent_gateway_state.hpp"
+#include "actors/agent/agent_requests.hpp"
 #include "config/log.hpp"
 #include "protocol/content/data_schema.hpp"
 #include "protocol/encoding/ids.hpp"
@@ -32,19 +33,6 @@ on_failure answer_with(call_ptr c, unsigned status) {
   };
 }
 
-// The body as the original reads it: strictly (a parse error is the answer) or leniently
-// (anything that is not JSON counts as {}).
-bool parse_body(const call_ptr& c, bool strict, protocol::json_document& body) {
-  std::string error;
-  if (protocol::parse_json(c->request.body, body, error)) return true;
-  if (strict) {
-    c->answer(400, failure("JSON Parse error: " + error));
-    return false;
-  }
-  body.SetObject();
-  return true;
-}
-
 // The account's sparks registry, or the original's complaint about its absence.
 void with_sparks(self_ptr self, call_ptr c, unsigned status, std::function<void(const std::string&)> next) {
   read(
@@ -66,13 +54,9 @@ bool schema_of(const covalue_snapshot& schema, protocol::json_document& out) {
 }  // namespace
 
 void on_added(self_ptr self, call_ptr c) {
-  protocol::json_document body;
-  if (!parse_body(c, true, body)) return;
-  std::string_view spark;
-  if (!body.IsObject() || !protocol::get_string(body, "sparkId", spark) || spark.rfind("co_z", 0) != 0) {
-    return c->answer(400, failure("sparkId required (co_z...)"));
-  }
-  const std::string spark_id(spark);
+  auto read_body = read_on_added(c->request.body);
+  if (auto* a = std::get_if<early_answer>(&read_body)) return c->answer(a->status, a->body);
+  const std::string spark_id = std::get<std::string>(read_body);
   with_sparks(self, c, 500, [=](const std::string& sparks) {
     write(
         self, update_map_request{sparks, {{"@maia", json_quoted(spark_id)}}},
@@ -84,22 +68,10 @@ void on_added(self_ptr self, call_ptr c) {
 }
 
 void register_human(self_ptr self, call_ptr c) {
-  protocol::json_document body;
-  parse_body(c, false, body);
-  std::string_view username_in, account_in;
-  const bool has_username = body.IsObject() && protocol::get_string(body, "username", username_in);
-  const std::string username = has_username ? trim(username_in) : std::string();
-  if (username.empty()) {
-    return c->answer(400,
-                     "{\"ok\":false,\"error\":\"username required\",\"validationErrors\":"
-                     "[{\"field\":\"username\",\"message\":\"required\"}]}");
-  }
-  if (!body.IsObject() || !protocol::get_string(body, "accountId", account_in) || account_in.empty()) {
-    return c->answer(400,
-                     "{\"ok\":false,\"error\":\"accountId required\",\"validationErrors\":"
-                     "[{\"field\":\"accountId\",\"message\":\"required\"}]}");
-  }
-  const std::string account_id(account_in);
+  auto read_body = read_register_human(c->request.body);
+  if (auto* a = std::get_if<early_answer>(&read_body)) return c->answer(a->status, a->body);
+  const std::string username = std::get<register_human_input>(read_body).username;
+  const std::string account_id = std::get<register_human_input>(read_body).account_id;
   const std::string ok =
       "{\"ok\":true,\"username\":" + json_quoted(username) + ",\"accountId\":" + json_quoted(account_id) + "}";
   auto failed = answer_with(c, 500);
@@ -263,23 +235,13 @@ void create_todo(self_ptr self, call_ptr c, std::shared_ptr<todo_plan> plan) {
 }  // namespace
 
 void trigger(self_ptr self, call_ptr c) {
-  protocol::json_document body;
-  parse_body(c, false, body);
+  auto read_body = read_trigger(c->request.body);
+  if (auto* a = std::get_if<early_answer>(&read_body)) return c->answer(a->status, a->body);
+  const auto& input = std::get<trigger_input>(read_body);
   auto plan = std::make_shared<todo_plan>();
-  plan->text_json = "\"Test todo from agent\"";
-  plan->spark_json = "\"@maia\"";
-  if (body.IsObject()) {
-    if (const auto* text = protocol::find_member(body, "text"); text && !text->IsNull()) plan->text_json = compact(*text);
-    if (const auto* spark = protocol::find_member(body, "spark"); spark && !spark->IsNull()) {
-      plan->spark_json = compact(*spark);
-      if (!spark->IsString()) return c->answer(400, failure("[getSparkGroup] spark is required"));
-      if (spark->GetStringLength() == 0) {
-        return c->answer(400, failure("[createCoValueForSpark] Invalid context. Provide backend (with node, account) "
-                                      "+ spark, or { node, account, guardian }."));
-      }
-    }
-  }
-  plan->spark = *json_string_value(plan->spark_json);
+  plan->text_json = input.text_json;
+  plan->spark_json = input.spark_json;
+  plan->spark = input.spark;
   auto failed = answer_with(c, 400);
   const std::string unresolved = "[CreateOperation] Could not resolve schema: " + kTodosSchema;
   with_sparks(self, c, 400, [=](const std::string& sparks) {

@@ -1,5 +1,7 @@
 #include "actors/llm/llm_gateway.hpp"
 
+#include "actors/llm/chat_request.hpp"
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -137,22 +139,6 @@ std::string utf8_excerpt(std::string_view text, std::size_t max_chars) {
   return out;
 }
 
-std::string error_json(std::string_view error) {
-  std::string out = "{\"error\":";
-  base::append_json_string(out, error);
-  out.push_back('}');
-  return out;
-}
-
-std::string error_json(std::string_view error, std::string_view message) {
-  std::string out = "{\"error\":";
-  base::append_json_string(out, error);
-  out += ",\"message\":";
-  base::append_json_string(out, message);
-  out.push_back('}');
-  return out;
-}
-
 std::string to_json(const protocol::json_value& v) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
@@ -227,30 +213,6 @@ void reject(gateway::responder& respond, unsigned status, std::string body, cons
   respond(gateway::json_response(status, std::move(body)));
 }
 
-// The upstream request body: {model, messages, temperature[, stream]}.
-std::string upstream_body(const std::string& model, const protocol::json_value& messages,
-                          const protocol::json_value* temperature, bool stream) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  w.StartObject();
-  w.Key("model");
-  w.String(model.data(), static_cast<rapidjson::SizeType>(model.size()));
-  w.Key("messages");
-  messages.Accept(w);
-  w.Key("temperature");
-  if (temperature) {
-    temperature->Accept(w);
-  } else {
-    w.Int(1);
-  }
-  if (stream) {
-    w.Key("stream");
-    w.Bool(true);
-  }
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
 void on_chat(llm_pointer self, http_call& call) {
   auto& st = self->state;
   const auto& req = call.request;
@@ -284,27 +246,13 @@ void on_chat(llm_pointer self, http_call& call) {
     return reject(call.respond, 500, error_json("RED_PILL_API_KEY not configured"), ip, "no API key configured");
   }
 
-  protocol::json_document doc;
-  std::string parse_error;
-  if (!protocol::parse_json(req.body, doc, parse_error)) {
-    return reject(call.respond, 400, error_json("Invalid JSON body", parse_error), ip, "invalid JSON body");
+  auto read = read_chat_body(req.body, st.settings.default_model);
+  if (auto* refused = std::get_if<chat_refusal>(&read)) {
+    return reject(call.respond, 400, refused->body, ip, refused->reason);
   }
-  const protocol::json_value* messages = doc.IsObject() ? protocol::find_member(doc, "messages") : nullptr;
-  if (!messages || !messages->IsArray() || messages->Empty()) {
-    return reject(call.respond, 400, error_json("messages array required"), ip, "no messages");
-  }
-  std::string model = st.settings.default_model;
-  if (auto* m = protocol::find_member(doc, "model"); m && !m->IsNull()) {
-    if (!m->IsString()) return reject(call.respond, 400, error_json("model must be a string"), ip, "bad model");
-    model = std::string(protocol::view_of(*m));
-  }
-  const protocol::json_value* temperature = protocol::find_member(doc, "temperature");
-  if (temperature && temperature->IsNull()) temperature = nullptr;
-  if (temperature && !temperature->IsNumber()) {
-    return reject(call.respond, 400, error_json("temperature must be a number"), ip, "bad temperature");
-  }
-  const auto* stream_flag = protocol::find_member(doc, "stream");
-  const bool stream = stream_flag && stream_flag->IsBool() && stream_flag->GetBool();
+  auto& chat_body = std::get<chat_request>(read);
+  const std::string& model = chat_body.model;
+  const bool stream = chat_body.stream;
 
   auto chat = std::make_shared<pending_chat>();
   chat->respond = std::move(call.respond);
@@ -320,7 +268,7 @@ void on_chat(llm_pointer self, http_call& call) {
   up.headers = {{"Authorization", "Bearer " + st.settings.api_key},
                 {"Content-Type", "application/json"},
                 {"Accept", stream ? "text/event-stream" : "application/json"}};
-  up.body = upstream_body(model, *messages, temperature, stream);
+  up.body = std::move(chat_body.upstream_body);
   up.timeout = st.settings.timeout;
 
   gateway::client_handlers handlers;
