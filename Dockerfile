@@ -5,7 +5,7 @@ FROM debian:bookworm AS build
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       build-essential cmake pkg-config libcaf-dev libboost-dev libboost-test-dev libboost-system-dev \
       libsqlitecpp-dev libsqlite3-dev rapidjson-dev libssl-dev libtoml11-dev libsodium-dev librust-blake3-dev \
-      libpq-dev \
+      libcrypto++-dev libpq-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
