@@ -1,5 +1,5 @@
-// Cryptographic primitives cojson is built on: Ed25519 (OpenSSL), X25519,
-// XSalsa20 and XSalsa20-Poly1305 (libsodium).
+// Cryptographic primitives cojson is built on: Ed25519 (signing with OpenSSL,
+// verification with Crypto++'s donna), X25519, XSalsa20 and XSalsa20-Poly1305 (libsodium).
 #pragma once
 
 #include <array>
@@ -21,6 +21,9 @@ void crypto_init();
 // Ed25519 (RFC 8032). The secret is the 32-byte seed cojson calls signerSecret.
 key32 ed25519_public_key(const key32& seed);
 signature64 ed25519_sign(const key32& seed, std::string_view message);
+// Accepts exactly what cojson 0.20 accepts (ed25519-dalek 2's non-strict verify): S < L,
+// any key that decodes (small-order and non-canonical ones too), R as the canonical
+// encoding of [S]B - [k]A, no cofactor.
 bool ed25519_verify(const key32& public_key, std::string_view message, const signature64& signature);
 
 // X25519: the raw shared secret (no HSalsa20 step; cojson uses it directly as a key).

@@ -78,7 +78,7 @@ bool ed25519_verify_donna_unchecked_s(const key32& public_key, std::string_view 
 
 const std::vector<ed25519_candidate>& ed25519_candidates() {
   static const std::vector<ed25519_candidate> all = {
-      {"moai's ed25519_verify", protocol::ed25519_verify, ed25519_strictness::exact},
+      {"moai (S < L + Crypto++ donna)", protocol::ed25519_verify, ed25519_strictness::exact},
       {"OpenSSL 3 EVP one-shot", ed25519_verify_openssl, ed25519_strictness::exact},
       {"libsodium + OpenSSL for small-order/non-canonical", ed25519_verify_libsodium_openssl,
        ed25519_strictness::exact},
