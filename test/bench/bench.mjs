@@ -137,6 +137,7 @@ const ROWS = [
   { w: "W1", metric: "wall, write (s)", get: (r) => r.writeWallS },
   { w: "W1", metric: "wall, load by 2nd client (s)", get: (r) => r.loadWallS },
   { w: "W1", metric: "server CPU total (s)", get: (r) => r.cpuS },
+  { w: "W1", metric: "voluntary ctx switches per tx", get: (r) => r.voluntarySwitchesPerTx },
   { w: "W1b", metric: "server CPU per tx (µs)", get: (r) => r.cpuUsPerTx, target: { max: 0.1 } },
   { w: "W1b", metric: "wall, write + load (s)", get: (r) => r.wallS, target: { max: 1 } },
   { w: "W2", metric: "edit→receive p50 (ms)", get: (r) => r.received.p50 },
@@ -156,6 +157,7 @@ const ROWS = [
   { w: "W4", metric: "idle CPU per conn (µs/s)", get: (r) => r.idleCpuMsPerConnS * 1000 },
   { w: "W6", metric: "throughput (acked tx/s)", get: (r) => r.txPerS, target: { min: 10 } },
   { w: "W6", metric: "server CPU per tx (µs)", get: (r) => r.cpuUsPerTx },
+  { w: "W6", metric: "voluntary ctx switches per tx", get: (r) => r.voluntarySwitchesPerTx },
   { w: "W6", metric: "wall (s)", get: (r) => r.wallS },
   { w: "W6", metric: "all content accepted", get: (r) => (r.accepted ? 1 : 0), fmt: (v) => (v ? "yes" : "NO") },
   // Not against the reference: moai's throughput ÷ what one core can do with the same

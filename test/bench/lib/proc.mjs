@@ -1,6 +1,6 @@
 // Process statistics from /proc (Linux): CPU time and resident memory of a server.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 let ticksPerSecond;
 function clockTicks() {
@@ -29,6 +29,40 @@ function statusField(pid, name) {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const line = status.split("\n").find((l) => l.startsWith(`${name}:`));
   return line ? Number(line.split(/\s+/)[1]) : NaN;
+}
+
+// Context switches of every thread of a process, summed by thread name. Voluntary ones
+// are a thread going to sleep for want of work (a hand-off between threads: each costs a
+// wake-up later); involuntary ones are preemption, mostly by other processes on a
+// shared machine.
+export function contextSwitches(pid) {
+  const byThread = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8");
+      const count = (field) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0);
+      const t = (byThread[name] ??= { voluntary: 0, involuntary: 0 });
+      t.voluntary += count("voluntary_ctxt_switches");
+      t.involuntary += count("nonvoluntary_ctxt_switches");
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byThread;
+}
+
+// The context switches between two readings of contextSwitches: per thread name and in total.
+export function switchesBetween(before, after) {
+  const byThread = {};
+  const total = { voluntary: 0, involuntary: 0 };
+  for (const [name, n] of Object.entries(after)) {
+    const b = before[name] ?? { voluntary: 0, involuntary: 0 };
+    byThread[name] = { voluntary: n.voluntary - b.voluntary, involuntary: n.involuntary - b.involuntary };
+    total.voluntary += byThread[name].voluntary;
+    total.involuntary += byThread[name].involuntary;
+  }
+  return { ...total, byThread };
 }
 
 // VmRSS in KiB.

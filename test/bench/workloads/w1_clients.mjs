@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadOrFail, newClient, waitFor } from "../../interop/lib/harness.mjs";
-import { cpuSeconds } from "../lib/proc.mjs";
+import { contextSwitches, cpuSeconds, switchesBetween } from "../lib/proc.mjs";
 import { problemLines, startServer } from "../lib/servers.mjs";
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -41,6 +41,7 @@ export async function run({ kind, moai, workDir, params, log }) {
 
     // Write phase: create N maps, then K rounds of one edit per map.
     const cpu0 = cpuSeconds(server.pid);
+    const switches0 = contextSwitches(server.pid);
     const t0 = performance.now();
     const maps = [];
     if (pattern === "burst") {
@@ -76,6 +77,7 @@ export async function run({ kind, moai, workDir, params, log }) {
     );
     const t2 = performance.now();
     const cpu2 = cpuSeconds(server.pid);
+    const switches = switchesBetween(switches0, contextSwitches(server.pid));
     // Outside the timed part: B sees A's last values, not only as many transactions.
     for (let i = 0; i < N; i += Math.max(1, Math.floor(N / 50))) {
       assert.deepEqual(loaded[i].get(`field${(K - 1) % 4}`), value(i, K - 1), `map ${i} as loaded by B`);
@@ -96,6 +98,8 @@ export async function run({ kind, moai, workDir, params, log }) {
       loadCpuS: cpu2 - cpu1,
       cpuS: cpu2 - cpu0,
       cpuUsPerTx: ((cpu2 - cpu0) / tx) * 1e6,
+      contextSwitches: switches,
+      voluntarySwitchesPerTx: switches.voluntary / tx,
       serverLog: problemLines(server),
     };
   } finally {

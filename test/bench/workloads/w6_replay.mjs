@@ -13,7 +13,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { WebSocket } from "../lib/deps.mjs";
-import { cpuSeconds, rssKiB } from "../lib/proc.mjs";
+import { contextSwitches, cpuSeconds, rssKiB, switchesBetween } from "../lib/proc.mjs";
 import { problemLines, startServer } from "../lib/servers.mjs";
 import { summarize } from "../lib/stats.mjs";
 
@@ -241,6 +241,7 @@ export async function run({ kind, moai, workDir, params, log }) {
     const perDepth = [];
 
     const cpu0 = cpuSeconds(server.pid);
+    const switches0 = contextSwitches(server.pid);
     const t0 = performance.now();
     for (let d = 0; d < depths; d++) {
       const layer = covalues.filter((cv) => cv.depth === d);
@@ -267,6 +268,7 @@ export async function run({ kind, moai, workDir, params, log }) {
     }
     const wallS = (performance.now() - t0) / 1000;
     const cpuS = cpuSeconds(server.pid) - cpu0;
+    const switches = switchesBetween(switches0, contextSwitches(server.pid));
     const rss = rssKiB(server.pid);
     log(`${kind} W6: ${stats.ackedTx} tx acked in ${wallS.toFixed(2)} s (${(stats.ackedTx / wallS).toFixed(0)} tx/s), server CPU ${cpuS.toFixed(2)} s, ack latency p50 ${summarize(stats.ackLatencyMs).p50.toFixed(1)} ms, rejected ${stats.rejected}, corrections ${stats.corrections}, acks older than previous ${stats.acksOlderThanPrevious}`);
 
@@ -281,6 +283,8 @@ export async function run({ kind, moai, workDir, params, log }) {
       txPerS: stats.ackedTx / wallS,
       messagesPerS: stats.ackedMessages / wallS,
       cpuUsPerTx: (cpuS / stats.ackedTx) * 1e6,
+      contextSwitches: switches,
+      voluntarySwitchesPerTx: switches.voluntary / stats.ackedTx,
       rssAfterKiB: rss,
       perDepth,
       ...stats,
