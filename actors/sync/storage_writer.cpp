@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include <pthread.h>
+
 #include "actors/sync/retry_backoff.hpp"
 #include "config/log.hpp"
 
@@ -138,6 +140,8 @@ storage_impl::behavior_type storage_writer(storage_pointer self, std::shared_ptr
   self->state.store = std::move(store);
   self->state.metrics = metrics;
   self->state.probe = metrics->actors.enroll(storage_state::name, self->id());
+  // Detached: this runs on the writer's own thread, named for profiles and /proc.
+  pthread_setname_np(pthread_self(), "moai.storage");
   // On shutdown, what is queued is still committed: it was verified, and a
   // restart would otherwise ask clients for it again.
   self->set_exit_handler([=](caf::exit_msg& msg) {

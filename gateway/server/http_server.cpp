@@ -4,6 +4,8 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 
+#include <pthread.h>
+
 #include "base/json_text.hpp"
 #include "config/log.hpp"
 #include "gateway/server/http_session.hpp"
@@ -61,7 +63,8 @@ void http_server::impl::schedule_pings() {
 }
 
 void http_server::impl::do_accept() {
-  acceptor->async_accept(net::make_strand(ioc), beast::bind_front_handler(&http_server::impl::on_accept, this));
+  acceptor->async_accept(net::make_strand(next_connection_context()),
+                         beast::bind_front_handler(&http_server::impl::on_accept, this));
 }
 
 void http_server::impl::on_accept(beast::error_code ec, connection_socket socket) {
@@ -92,11 +95,14 @@ std::uint16_t http_server::start() {
   s.acceptor->bind(endpoint);
   s.acceptor->listen(net::socket_base::max_listen_connections);
   s.accepting = true;
-  s.work.emplace(net::make_work_guard(s.ioc));
   s.do_accept();
   s.schedule_pings();
-  for (unsigned i = 0; i < std::max(1u, s.options.io_threads); ++i) {
-    s.threads.emplace_back([&s] { s.ioc.run(); });
+  for (auto& context : s.contexts) {
+    s.work.push_back(net::make_work_guard(*context));
+    s.threads.emplace_back([&context = *context] {
+      pthread_setname_np(pthread_self(), "moai.io");
+      context.run();
+    });
   }
   return s.acceptor->local_endpoint().port();
 }
@@ -115,8 +121,8 @@ void http_server::stop_accepting() {
 void http_server::stop() {
   if (!impl_) return;
   stop_accepting();
-  impl_->work.reset();
-  impl_->ioc.stop();
+  impl_->work.clear();
+  for (auto& context : impl_->contexts) context->stop();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
