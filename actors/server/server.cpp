@@ -16,6 +16,7 @@
 #include "actors/llm/llm_gateway.hpp"
 #include "actors/server/routes.hpp"
 #include "actors/server/upstream_wiring.hpp"
+#include "actors/sync/coarse_timers.hpp"
 #include "actors/sync/peer_actor.hpp"
 #include "actors/sync/storage_writer.hpp"
 #include "actors/sync/sync_manager.hpp"
@@ -85,8 +86,9 @@ gateway::server_options listener_options(const config& cfg) {
   return options;
 }
 
-peer_options peer_limits(const config& cfg) {
+peer_options peer_limits(const config& cfg, coarse_timers& timers) {
   peer_options options;
+  options.timers = &timers;
   options.max_queued_bytes = cfg.max_peer_queue_bytes;
   options.max_overflow_bytes = cfg.max_peer_queue_bytes;
   // Notes are small: even under a small queue limit, a client that deep-loads many
@@ -169,6 +171,7 @@ int run_server(const config& cfg) {
   const unsigned scheduler_threads = effective_threads(cfg.scheduler_threads);
   caf::actor_system_config actor_config;
   configure_scheduler(actor_config, cfg, scheduler_threads);
+  coarse_timers timers;  // outlives the actor system; stopped once the actors are done
   caf::actor_system system{actor_config};
   auto metrics = std::make_unique<sync_metrics>();
   auto storage = spawn_storage_writer(system, store, metrics.get());
@@ -177,7 +180,7 @@ int run_server(const config& cfg) {
   covalue_opts.max_in_memory = cfg.max_covalues_in_memory;
   covalue_opts.require_schema = cfg.require_schema;
   covalue_opts.server_account = cfg.peer_id;
-  auto manager = spawn_sync_manager(system, storage, metrics.get(), covalue_opts);
+  auto manager = spawn_sync_manager(system, storage, metrics.get(), covalue_opts, timers);
   auto inspector = spawn_inspector(system, metrics->actors, std::chrono::milliseconds(cfg.inspect_interval_ms));
   const auto started = steady::now();
   std::atomic<bool> ready{false};
@@ -205,7 +208,7 @@ int run_server(const config& cfg) {
       }
     }
     if (!agent_mode && !cfg.peer_moai.empty()) {
-      upstream = connect_upstream_peer(system, link, manager, storage, metrics.get(), peer_limits(cfg));
+      upstream = connect_upstream_peer(system, link, manager, storage, metrics.get(), peer_limits(cfg, timers));
     }
   } catch (const std::invalid_argument& e) {
     log::error("server", "invalid PEER_MOAI", {{"error", e.what()}});
@@ -216,7 +219,7 @@ int run_server(const config& cfg) {
   auto agent = spawn_agent_gateway(system, cfg, node, metrics.get());
   auto llm = spawn_llm_gateway(system, cfg);
   std::unique_ptr<gateway::http_server> server;
-  const auto peer_opts = peer_limits(cfg);
+  const auto peer_opts = peer_limits(cfg, timers);
   auto on_sync =
       [&system, manager, &metrics, &ready, peer_opts, agent_mode](
           std::shared_ptr<gateway::sync_connection> connection) -> std::shared_ptr<gateway::sync_connection_handler> {
@@ -309,6 +312,7 @@ int run_server(const config& cfg) {
   caf::anon_send_exit(inspector, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(llm, caf::exit_reason::user_shutdown);
   system.await_all_actors_done();
+  timers.stop();
   {
     std::lock_guard<std::mutex> lock(shutdown_mutex);
     stopped = true;

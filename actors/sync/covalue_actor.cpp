@@ -65,7 +65,7 @@ bool idle(self_ptr self, bool until_upstream_has_it = true) {
 
 void touched(self_ptr self) {
   if (auto delay = parts_of(self).retire.touched(steady_clock::now(), idle(self))) {
-    self->delayed_send(self, *delay, idle_tick_atom::value);
+    self->state.ctx.timers->send_later(*delay, self, idle_tick_atom::value);
   }
 }
 
@@ -85,7 +85,7 @@ void subscribe_upstream(self_ptr self) {
   auto& c = parts_of(self);
   if (!self->state.ctx.upstream) return;
   if (auto timer = c.upstream.subscribe()) {
-    self->delayed_send(self, self->state.ctx.options.upstream_load_timeout, upstream_wait_over{*timer});
+    self->state.ctx.timers->send_later(self->state.ctx.options.upstream_load_timeout, self, upstream_wait_over{*timer});
   }
   auto& u = entry_for(self, self->state.ctx.upstream->peer, self->state.ctx.upstream->peer_id);
   u.record.subscribed(c.cv.known(), c.cv.has_header());
@@ -120,7 +120,10 @@ void on_load(self_ptr self, const sync_peer& peer, std::uint64_t peer_id, known_
   std::optional<std::uint64_t> timer;
   if (self->state.ctx.upstream && !is_upstream(self, peer) && c.upstream.load_waits(peer.id(), timer)) {
     // The upstream may have it: the answer waits for the upstream's.
-    if (timer) self->delayed_send(self, self->state.ctx.options.upstream_load_timeout, upstream_wait_over{*timer});
+    if (timer) {
+      self->state.ctx.timers->send_later(self->state.ctx.options.upstream_load_timeout, self,
+                                         upstream_wait_over{*timer});
+    }
     return;
   }
   send_known(self, peer, known_state{self->state.id, false, {}});
@@ -208,6 +211,7 @@ covalue_impl::behavior_type covalue_behavior(self_ptr self, std::string id, cova
   st.id = std::move(id);
   st.ctx = std::move(context);
   st.p = std::make_unique<covalue_actor_state::parts>(st.id, st.ctx.options.idle_timeout);
+  st.requests = request_deadlines(st.ctx.timers);
   st.probe = st.ctx.metrics->actors.enroll(covalue_actor_state::name, self->id());
 
   self->set_down_handler([=](caf::down_msg& down) {
@@ -280,7 +284,7 @@ covalue_impl::behavior_type covalue_behavior(self_ptr self, std::string id, cova
       probed(self,
              [=](idle_tick_atom) {
                auto out = parts_of(self).retire.tick(steady_clock::now(), idle(self));
-               if (out.wait) self->delayed_send(self, *out.wait, idle_tick_atom::value);
+               if (out.wait) self->state.ctx.timers->send_later(*out.wait, self, idle_tick_atom::value);
                if (out.ask_to_retire) ask_to_retire(self);
              }),
       probed(self,
@@ -289,6 +293,7 @@ covalue_impl::behavior_type covalue_behavior(self_ptr self, std::string id, cova
                touched(self);
              }),
       probed(self, [=](persist_atom) { rewrite_all(self); }),
+      probed(self, [=](request_overdue& r) { self->state.requests.overdue(r.token); }),
       probed(self,
              [=](upstream_link& link) {
                // Not routed by the manager as a peer's message: not counted as received.

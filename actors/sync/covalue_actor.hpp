@@ -11,6 +11,8 @@
 
 namespace moai::actors {
 
+class coarse_timers;
+
 struct covalue_options {
   // An actor with no subscribed peer and nothing in flight retires after this long;
   // the CoValue is reloaded from storage when needed again.
@@ -37,6 +39,7 @@ struct covalue_context {
   sync_metrics* metrics = nullptr;
   covalue_options options;
   std::optional<upstream_link> upstream;  // sync mode with PEER_MOAI
+  coarse_timers* timers = nullptr;         // request timeouts and the actor's own timers
 };
 
 covalue_actor spawn_covalue_actor(caf::actor_system& system, std::string id, covalue_context context);

@@ -14,6 +14,7 @@
 #include "actors/sync/covalue_actor.hpp"
 #include "actors/sync/covalue_peers.hpp"
 #include "actors/sync/durability.hpp"
+#include "actors/sync/request_deadlines.hpp"
 #include "actors/sync/retirement.hpp"
 #include "actors/sync/upstream_subscription.hpp"
 #include "protocol/sync/session_signer.hpp"
@@ -36,8 +37,9 @@ using idle_tick_atom = caf::atom_constant<caf::atom("idletick")>;  // idle long 
 using drain_atom = caf::atom_constant<caf::atom("drain")>;         // apply what was staged
 using persist_atom = caf::atom_constant<caf::atom("persist")>;     // rewrite after a failed write
 
-using covalue_impl = covalue_actor::extend<caf::reacts_to<idle_tick_atom>, caf::reacts_to<drain_atom>,
-                                           caf::reacts_to<persist_atom>, caf::reacts_to<upstream_wait_over>>;
+using covalue_impl =
+    covalue_actor::extend<caf::reacts_to<idle_tick_atom>, caf::reacts_to<drain_atom>, caf::reacts_to<persist_atom>,
+                          caf::reacts_to<upstream_wait_over>, caf::reacts_to<request_overdue>>;
 
 struct peer_link {
   sync_peer handle;
@@ -71,6 +73,7 @@ struct covalue_actor_state {
     std::vector<caf::typed_response_promise<availability>> header_waiters;
   };
   std::unique_ptr<parts> p;
+  request_deadlines requests;  // what this actor asked others, with their timeouts
   std::shared_ptr<actor_probe> probe;
   static inline const char* name = "covalue";
 };

@@ -32,7 +32,7 @@ void hold_ack(self_ptr self, const sync_peer& peer, bool correction, const std::
     log::warn(actor_origin(self), "content not stored; acknowledgements held until a rewrite succeeds",
               {{"id", self->state.id}, {"reason", why}});
   }
-  if (rewrite_in) self->delayed_send(self, *rewrite_in, persist_atom::value);
+  if (rewrite_in) self->state.ctx.timers->send_later(*rewrite_in, self, persist_atom::value);
 }
 
 }  // namespace
@@ -44,7 +44,7 @@ void rewrite_all(self_ptr self) {
     auto& c = parts_of(self);
     std::optional<milliseconds> retry;
     auto released = c.durable.rewrite_finished(ok, written, retry);
-    if (retry) self->delayed_send(self, *retry, persist_atom::value);
+    if (retry) self->state.ctx.timers->send_later(*retry, self, persist_atom::value);
     if (!ok) return;
     log::info(actor_origin(self), "content stored after a failed write; acknowledgements sent",
               {{"id", self->state.id}, {"peers", released.size()}});
@@ -174,17 +174,17 @@ void request_availability(self_ptr self, const std::string& dep, const sender& v
     c.queue.dependency_missing(self->state.id, c.cv.header(), dependency);
     drain(self);
   };
-  self->request(st.ctx.manager, st.ctx.options.dependency_timeout, availability_query{dep, via.handle, via.peer_id})
-      .then(
-          [=](availability& a) {
-            if (!a.available) return on_missing(a.id, "dependency not found; dropping content that needs it", "");
-            parts_of(self).queue.dependency_available(a.id, {a.is_account, a.initial_admin});
-            drain(self);
-          },
-          [=](caf::error& err) {
-            on_missing(dep, "dependency did not arrive in time; dropping content that needs it",
-                       self->system().render(err));
-          });
+  st.requests.request<availability>(
+      self, st.ctx.manager, st.ctx.options.dependency_timeout, availability_query{dep, via.handle, via.peer_id},
+      [=](availability& a) {
+        if (!a.available) return on_missing(a.id, "dependency not found; dropping content that needs it", "");
+        parts_of(self).queue.dependency_available(a.id, {a.is_account, a.initial_admin});
+        drain(self);
+      },
+      [=](caf::error& err) {
+        on_missing(dep, "dependency did not arrive in time; dropping content that needs it",
+                   self->system().render(err));
+      });
 }
 
 // Fetches snapshots of the owning group and its ancestors for the front of the queue
@@ -206,18 +206,18 @@ void fetch_groups(self_ptr self, const std::string& owner) {
     if (requested->size() >= kMaxGroups || !requested->insert(id).second) return;
     auto request = weak_request.lock();
     ++*outstanding;
-    self->request(self->state.ctx.manager, self->state.ctx.options.dependency_timeout, snapshot_query{id})
-        .then(
-            [=](snapshot_reply& reply) {
-              if (reply.state) {
-                for (const auto& parent : protocol::referenced_parent_groups(*reply.state)) (*request)(parent);
-                registry->add(*reply.state);
-              }
-              if (--*outstanding == 0) finish();
-            },
-            [=](caf::error&) {
-              if (--*outstanding == 0) finish();
-            });
+    self->state.requests.request<snapshot_reply>(
+        self, self->state.ctx.manager, self->state.ctx.options.dependency_timeout, snapshot_query{id},
+        [=](snapshot_reply& reply) {
+          if (reply.state) {
+            for (const auto& parent : protocol::referenced_parent_groups(*reply.state)) (*request)(parent);
+            registry->add(*reply.state);
+          }
+          if (--*outstanding == 0) finish();
+        },
+        [=](caf::error&) {
+          if (--*outstanding == 0) finish();
+        });
   };
   (*request)(owner);
 }

@@ -70,14 +70,14 @@ void push_to(self_ptr self, peer_key key, bool force_known, const std::vector<st
     if (--*remaining == 0) finish_push(self, key, generation, force_known);
   };
   for (const auto& d : plan.dependencies) {
-    self->request(self->state.ctx.manager, self->state.ctx.options.push_timeout,
-                  dependency_push{d, e->link.handle, e->record.peer_id, chain, std::nullopt})
-        .then([=](push_done&) { done(); },
-              [=](caf::error& err) {
-                log::debug(actor_origin(self), "dependency push did not finish in time",
-                           {{"id", self->state.id}, {"dependency", d}, {"error", self->system().render(err)}});
-                done();
-              });
+    self->state.requests.request<push_done>(
+        self, self->state.ctx.manager, self->state.ctx.options.push_timeout,
+        dependency_push{d, e->link.handle, e->record.peer_id, chain, std::nullopt}, [=](push_done&) { done(); },
+        [=](caf::error& err) {
+          log::debug(actor_origin(self), "dependency push did not finish in time",
+                     {{"id", self->state.id}, {"dependency", d}, {"error", self->system().render(err)}});
+          done();
+        });
   }
 }
 

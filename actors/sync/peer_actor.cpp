@@ -5,7 +5,9 @@
 #include <set>
 #include <utility>
 
+#include "actors/sync/coarse_timers.hpp"
 #include "actors/sync/held_content.hpp"
+#include "actors/sync/request_deadlines.hpp"
 #include "base/fifo.hpp"
 #include "config/log.hpp"
 #include "protocol/sync/coalesce.hpp"
@@ -17,7 +19,8 @@ namespace {
 // The actor's own turns: send what queued up; check whether a full queue drains.
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using stall_check_atom = caf::atom_constant<caf::atom("stallcheck")>;
-using peer_impl = connection_peer::extend<caf::reacts_to<flush_atom>, caf::reacts_to<stall_check_atom>>;
+using peer_impl = connection_peer::extend<caf::reacts_to<flush_atom>, caf::reacts_to<stall_check_atom>,
+                                          caf::reacts_to<request_overdue>>;
 
 struct reconcile_batch {
   std::size_t unanswered = 0;       // known queries still out
@@ -50,6 +53,7 @@ struct peer_state {
   bool resend_deferred = false;
   std::uint64_t held_epoch = 0;
   std::map<std::string, reconcile_batch> reconciles;
+  request_deadlines requests;  // what this peer asked the manager, with their timeouts
   bool closing = false;
   std::shared_ptr<actor_probe> probe;
   static inline const char* name = "peer";
@@ -144,18 +148,18 @@ void request_resend(self_ptr self, const std::string& id) {
   auto& st = self->state;
   const auto epoch = st.held_epoch;
   const protocol::known_state sent_from = st.held.from(id);
-  self->request(st.manager, std::chrono::seconds(60),
-                dependency_push{id, caf::actor_cast<sync_peer>(self), st.id, {}, sent_from})
-      .then(
-          [=](push_done&) {
-            if (epoch == self->state.held_epoch) finish_resend(self, id, sent_from, true);
-          },
-          [=](caf::error& err) {
-            if (epoch != self->state.held_epoch) return;
-            log::warn(actor_origin(self), "held-back content could not be resent",
-                      {{"peer", self->state.id}, {"id", id}, {"error", self->system().render(err)}});
-            finish_resend(self, id, sent_from, false);
-          });
+  st.requests.request<push_done>(
+      self, st.manager, std::chrono::seconds(60),
+      dependency_push{id, caf::actor_cast<sync_peer>(self), st.id, {}, sent_from},
+      [=](push_done&) {
+        if (epoch == self->state.held_epoch) finish_resend(self, id, sent_from, true);
+      },
+      [=](caf::error& err) {
+        if (epoch != self->state.held_epoch) return;
+        log::warn(actor_origin(self), "held-back content could not be resent",
+                  {{"peer", self->state.id}, {"id", id}, {"error", self->system().render(err)}});
+        finish_resend(self, id, sent_from, false);
+      });
 }
 
 // Asks for the oldest held-back content again once the queue has room for it, one
@@ -238,7 +242,7 @@ void check_queue(self_ptr self, std::size_t before, bool is_content) {
   } else if (st.queued_bytes > st.options.max_queued_bytes && !st.stall_check_armed) {
     st.stall_check_armed = true;
     st.sent_when_armed = st.sent_bytes;
-    self->delayed_send(self, st.options.stall_timeout, stall_check_atom::value);
+    st.options.timers->send_later(st.options.stall_timeout, self, stall_check_atom::value);
   }
 }
 
@@ -252,7 +256,7 @@ void check_stall(self_ptr self) {
   }
   st.stall_check_armed = true;
   st.sent_when_armed = st.sent_bytes;
-  self->delayed_send(self, st.options.stall_timeout, stall_check_atom::value);
+  st.options.timers->send_later(st.options.stall_timeout, self, stall_check_atom::value);
 }
 
 // A message of the peer actor's own (reconcile): queued and sent at once.
@@ -287,32 +291,32 @@ void on_reconcile(self_ptr self, protocol::reconcile_message&& m) {
   const std::string batch_id = m.batch_id;
   for (auto& [covalue_id, hash] : m.values) {
     const std::string asked = covalue_id;
-    self->request(st.manager, std::chrono::seconds(60), known_query{covalue_id})
-        .then(
-            [=](known_reply& r) {
-              auto& st = self->state;
-              auto it = st.reconciles.find(batch_id);
-              if (it == st.reconciles.end()) return;
-              if (!r.found) {
-                it->second.unsettled.insert(r.id);
-                send_own(self, protocol::encode_load(protocol::known_state{r.id, false, {}}));
-              } else if (protocol::sessions_short_hash(r.sessions) != hash) {
-                it->second.unsettled.insert(r.id);
-                send_own(self, protocol::encode_load(protocol::known_state{r.id, true, std::move(r.sessions)}));
-              }
-              it->second.unanswered--;
-              settle_reconcile(self, "");
-            },
-            [=](caf::error&) {
-              // Our state is unknown (e.g. a failed read): ask for everything rather
-              // than let the ack tell the client nothing was needed.
-              auto it = self->state.reconciles.find(batch_id);
-              if (it == self->state.reconciles.end()) return;
-              it->second.unsettled.insert(asked);
-              send_own(self, protocol::encode_load(protocol::known_state{asked, false, {}}));
-              it->second.unanswered--;
-              settle_reconcile(self, "");
-            });
+    st.requests.request<known_reply>(
+        self, st.manager, std::chrono::seconds(60), known_query{covalue_id},
+        [=](known_reply& r) {
+          auto& st = self->state;
+          auto it = st.reconciles.find(batch_id);
+          if (it == st.reconciles.end()) return;
+          if (!r.found) {
+            it->second.unsettled.insert(r.id);
+            send_own(self, protocol::encode_load(protocol::known_state{r.id, false, {}}));
+          } else if (protocol::sessions_short_hash(r.sessions) != hash) {
+            it->second.unsettled.insert(r.id);
+            send_own(self, protocol::encode_load(protocol::known_state{r.id, true, std::move(r.sessions)}));
+          }
+          it->second.unanswered--;
+          settle_reconcile(self, "");
+        },
+        [=](caf::error&) {
+          // Our state is unknown (e.g. a failed read): ask for everything rather
+          // than let the ack tell the client nothing was needed.
+          auto it = self->state.reconciles.find(batch_id);
+          if (it == self->state.reconciles.end()) return;
+          it->second.unsettled.insert(asked);
+          send_own(self, protocol::encode_load(protocol::known_state{asked, false, {}}));
+          it->second.unanswered--;
+          settle_reconcile(self, "");
+        });
   }
 }
 
@@ -357,6 +361,7 @@ peer_impl::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::s
   st.manager = std::move(manager);
   st.metrics = metrics;
   st.options = options;
+  st.requests = request_deadlines(options.timers);
   st.id = st.connection->id();
   st.probe = metrics->actors.enroll(peer_state::name, self->id());
   log::info(actor_origin(self), "connected", {{"peer", st.id}, {"remote", st.connection->remote_address()}});
@@ -370,6 +375,7 @@ peer_impl::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::s
       probed(self, [=](stall_check_atom) {
         check_stall(self);
       }),
+      probed(self, [=](request_overdue& r) { self->state.requests.overdue(r.token); }),
       probed(self, [=](outgoing_messages& out) {
         auto& st = self->state;
         if (hold_back(self, out)) return;

@@ -15,6 +15,8 @@
 
 namespace moai::actors {
 
+class coarse_timers;
+
 struct peer_options {
   // Send at once while the socket holds at most this much unsent data
   // (cojson-transport-ws: MAX_OUTGOING_MESSAGES_CHUNK_BYTES checks and buffered amount).
@@ -38,6 +40,8 @@ struct peer_options {
   // The upstream link (re)connected; called after everything read from the old
   // connection was passed on.
   std::function<void()> on_upstream_connected;
+  // Request timeouts and the stall check (must outlive the actor).
+  coarse_timers* timers = nullptr;
 };
 
 struct peer_handles {

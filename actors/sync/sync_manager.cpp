@@ -4,6 +4,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "actors/sync/coarse_timers.hpp"
 #include "config/log.hpp"
 
 namespace moai::actors {
@@ -23,6 +24,7 @@ struct manager_state {
   storage_actor storage;
   sync_metrics* metrics = nullptr;
   covalue_options options;
+  coarse_timers* timers = nullptr;
   std::optional<upstream_link> upstream;
   std::unordered_map<std::string, routed_covalue> covalues;
   std::unordered_map<caf::actor_id, std::string> by_actor;
@@ -39,7 +41,8 @@ routed_covalue& route(self_ptr self, const std::string& id) {
   auto& st = self->state;
   auto it = st.covalues.find(id);
   if (it == st.covalues.end()) {
-    covalue_context ctx{caf::actor_cast<sync_manager_actor>(self), st.storage, st.metrics, st.options, st.upstream};
+    covalue_context ctx{caf::actor_cast<sync_manager_actor>(self), st.storage, st.metrics, st.options, st.upstream,
+                        st.timers};
     auto actor = spawn_covalue_actor(self->system(), id, ctx);
     self->monitor(actor);
     st.by_actor[actor.id()] = id;
@@ -77,12 +80,13 @@ void evict(self_ptr self) {
 }  // namespace
 
 sync_manager_actor spawn_sync_manager(caf::actor_system& system, storage_actor storage, sync_metrics* metrics,
-                                      covalue_options options) {
-  auto behavior = [](self_ptr self, storage_actor storage, sync_metrics* metrics,
-                     covalue_options options) -> manager_impl::behavior_type {
+                                      covalue_options options, coarse_timers& timers) {
+  auto behavior = [](self_ptr self, storage_actor storage, sync_metrics* metrics, covalue_options options,
+                     coarse_timers* timers) -> manager_impl::behavior_type {
     self->state.storage = std::move(storage);
     self->state.metrics = metrics;
     self->state.options = options;
+    self->state.timers = timers;
     self->state.probe = metrics->actors.enroll(manager_state::name, self->id());
     // A CoValue actor that died (e.g. an unexpected exception) is forgotten, so the
     // next message about it spawns a fresh one that reloads from storage.
@@ -152,7 +156,7 @@ sync_manager_actor spawn_sync_manager(caf::actor_system& system, storage_actor s
         }),
     };
   };
-  return caf::actor_cast<sync_manager_actor>(system.spawn(behavior, std::move(storage), metrics, options));
+  return caf::actor_cast<sync_manager_actor>(system.spawn(behavior, std::move(storage), metrics, options, &timers));
 }
 
 }  // namespace moai::actors

@@ -7,7 +7,8 @@
 
 namespace moai::actors {
 
+// `timers` must outlive the actor system's CoValue actors.
 sync_manager_actor spawn_sync_manager(caf::actor_system& system, storage_actor storage, sync_metrics* metrics,
-                                      covalue_options options);
+                                      covalue_options options, coarse_timers& timers);
 
 }  // namespace moai::actors
