@@ -1,5 +1,5 @@
 // moai against the JavaScript reference server, side by side, in one run.
-//   node bench.mjs --moai PATH [--quick] [--only W1,W2,…] [--repeat N] [--out bench-results/bench.json]
+//   node bench.mjs --moai PATH [--quick] [--only W1,W2,…] [--repeat N] [--no-profile] [--out bench-results/bench.json]
 // Each (workload, server) pair runs in its own process (run-one.mjs); the servers run one
 // at a time, moai then reference, so both see the same machine. Prints the table and
 // writes the JSON (machine, parameters, both servers' figures, ratios, targets).
@@ -9,17 +9,18 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CATEGORIES } from "./lib/perf.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
 const args = process.argv.slice(2);
 // A mistyped flag must not start a 10-minute run with the defaults.
-const FLAGS = { quick: false, moai: true, out: true, only: true, repeat: true };
+const FLAGS = { quick: false, moai: true, out: true, only: true, repeat: true, "no-profile": false };
 for (let i = 0; i < args.length; i++) {
   const name = args[i].startsWith("--") ? args[i].slice(2) : null;
   if (name === null || !(name in FLAGS) || (FLAGS[name] && i + 1 >= args.length)) {
     console.error(`bench: unknown or incomplete argument '${args[i]}'`);
-    console.error("usage: bench.mjs --moai PATH [--quick] [--only W1,W1b,W2,W3,W4,W6] [--repeat N] [--out FILE]");
+    console.error("usage: bench.mjs --moai PATH [--quick] [--only W1,W1b,W2,W3,W4,W6] [--repeat N] [--no-profile] [--out FILE]");
     process.exit(2);
   }
   if (FLAGS[name]) i++;
@@ -35,6 +36,8 @@ const only = arg("only", "W1,W3,W1b,W2,W4,W6").split(",");
 // --repeat N runs every (workload, server) pair N times, alternating servers, and reports
 // the median of each metric: on a shared machine single runs can be far off.
 const repeat = Math.max(1, Number(arg("repeat", "1")));
+// W1 and W6 sample moai with perf for the CPU breakdown unless --no-profile.
+const profiling = !args.includes("--no-profile");
 const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 23)}]`, ...a);
 
 // Workload sizes. quick must finish in under 3 minutes on 2 cores.
@@ -130,6 +133,12 @@ function machine() {
 }
 
 // ---- the table -------------------------------------------------------------------------
+// moai's CPU per transaction split by where it goes (lib/perf.mjs); the reference is not
+// profiled (a JIT's samples say little). "-" with a note when perf is not available.
+function breakdownRows(w) {
+  return CATEGORIES.map((c) => ({ w, metric: `CPU per tx: ${c} (µs)`, get: (r) => r.cpuBreakdown.usPerTx[c] }));
+}
+
 // ratio = moai / reference. A target is { max } (ratio must be ≤) or { min } (≥).
 const ROWS = [
   { w: "W1", metric: "server CPU per tx (µs)", get: (r) => r.cpuUsPerTx, target: { max: 0.1 } },
@@ -138,6 +147,7 @@ const ROWS = [
   { w: "W1", metric: "wall, load by 2nd client (s)", get: (r) => r.loadWallS },
   { w: "W1", metric: "server CPU total (s)", get: (r) => r.cpuS },
   { w: "W1", metric: "voluntary ctx switches per tx", get: (r) => r.voluntarySwitchesPerTx },
+  ...breakdownRows("W1"),
   { w: "W1b", metric: "server CPU per tx (µs)", get: (r) => r.cpuUsPerTx, target: { max: 0.1 } },
   { w: "W1b", metric: "wall, write + load (s)", get: (r) => r.wallS, target: { max: 1 } },
   { w: "W2", metric: "edit→receive p50 (ms)", get: (r) => r.received.p50 },
@@ -158,6 +168,7 @@ const ROWS = [
   { w: "W6", metric: "throughput (acked tx/s)", get: (r) => r.txPerS, target: { min: 10 } },
   { w: "W6", metric: "server CPU per tx (µs)", get: (r) => r.cpuUsPerTx },
   { w: "W6", metric: "voluntary ctx switches per tx", get: (r) => r.voluntarySwitchesPerTx },
+  ...breakdownRows("W6"),
   { w: "W6", metric: "wall (s)", get: (r) => r.wallS },
   { w: "W6", metric: "all content accepted", get: (r) => (r.accepted ? 1 : 0), fmt: (v) => (v ? "yes" : "NO") },
   // Not against the reference: moai's throughput ÷ what one core can do with the same
@@ -253,6 +264,7 @@ const params = {};
 const kinds = ["moai", "reference"];
 
 async function runWorkload(w, p) {
+  if (!profiling) p = { ...p, profile: false };
   params[w] = p;
   results[w] = { moai: [], reference: [] };
   for (let i = 0; i < repeat; i++) {
@@ -322,6 +334,10 @@ for (const [w, byKind] of Object.entries(results)) {
       for (const s of r.servers ?? []) if (s.exited) notes.push(`  ${s.kind} server exited ${JSON.stringify(s.exited)}`);
       continue;
     }
+    if ((w === "W1" || w === "W6") && kind === "moai" && r.cpuBreakdown && !r.cpuBreakdown.available)
+      notes.push(`${w} moai: CPU breakdown not available: ${r.cpuBreakdown.reason}`);
+    if ((w === "W1" || w === "W6") && kind === "moai" && r.cpuBreakdown?.available && !r.cpuBreakdown.kernelSampled)
+      notes.push(`${w} moai: no kernel samples in the CPU breakdown (perf_event_paranoid > 1 without root): the kernel's share is in none of the rows`);
     if (r.serverLog?.count) notes.push(`${w} ${kind}: ${r.serverLog.count} warning/error lines in the server log, e.g. ${r.serverLog.sample[0]}`);
     if (w === "W2" && r.raw && r.raw.received.n < r.raw.expectedDeliveries) invalid = true;
     if (w === "W2" && r.received.n < r.expectedDeliveries) invalid = true;

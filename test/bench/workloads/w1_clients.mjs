@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadOrFail, newClient, waitFor } from "../../interop/lib/harness.mjs";
+import { perTransaction, profile } from "../lib/perf.mjs";
 import { contextSwitches, cpuSeconds, switchesBetween } from "../lib/proc.mjs";
 import { problemLines, startServer } from "../lib/servers.mjs";
 
@@ -40,6 +41,8 @@ export async function run({ kind, moai, workDir, params, log }) {
     await group.core.waitForSync();
 
     // Write phase: create N maps, then K rounds of one edit per map.
+    // moai's CPU split by where it goes (perf; a sample per ms, about 1 % of a core).
+    const profiler = kind === "moai" && params.profile !== false ? profile(server.pid, join(workDir, `w1-${process.pid}.perf`)) : null;
     const cpu0 = cpuSeconds(server.pid);
     const switches0 = contextSwitches(server.pid);
     const t0 = performance.now();
@@ -78,6 +81,7 @@ export async function run({ kind, moai, workDir, params, log }) {
     const t2 = performance.now();
     const cpu2 = cpuSeconds(server.pid);
     const switches = switchesBetween(switches0, contextSwitches(server.pid));
+    const cpuBreakdown = profiler ? perTransaction(await profiler.stop(), ((cpu2 - cpu0) / (N * K)) * 1e6) : undefined;
     // Outside the timed part: B sees A's last values, not only as many transactions.
     for (let i = 0; i < N; i += Math.max(1, Math.floor(N / 50))) {
       assert.deepEqual(loaded[i].get(`field${(K - 1) % 4}`), value(i, K - 1), `map ${i} as loaded by B`);
@@ -100,6 +104,7 @@ export async function run({ kind, moai, workDir, params, log }) {
       cpuUsPerTx: ((cpu2 - cpu0) / tx) * 1e6,
       contextSwitches: switches,
       voluntarySwitchesPerTx: switches.voluntary / tx,
+      cpuBreakdown,
       serverLog: problemLines(server),
     };
   } finally {

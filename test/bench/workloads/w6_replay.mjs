@@ -13,6 +13,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { WebSocket } from "../lib/deps.mjs";
+import { perTransaction, profile } from "../lib/perf.mjs";
 import { contextSwitches, cpuSeconds, rssKiB, switchesBetween } from "../lib/proc.mjs";
 import { problemLines, startServer } from "../lib/servers.mjs";
 import { summarize } from "../lib/stats.mjs";
@@ -240,6 +241,7 @@ export async function run({ kind, moai, workDir, params, log }) {
     const depths = Math.max(...covalues.map((cv) => cv.depth)) + 1;
     const perDepth = [];
 
+    const profiler = kind === "moai" && params.profile !== false ? profile(server.pid, join(workDir, `w6-${process.pid}.perf`)) : null;
     const cpu0 = cpuSeconds(server.pid);
     const switches0 = contextSwitches(server.pid);
     const t0 = performance.now();
@@ -269,6 +271,7 @@ export async function run({ kind, moai, workDir, params, log }) {
     const wallS = (performance.now() - t0) / 1000;
     const cpuS = cpuSeconds(server.pid) - cpu0;
     const switches = switchesBetween(switches0, contextSwitches(server.pid));
+    const cpuBreakdown = profiler ? perTransaction(await profiler.stop(), (cpuS / stats.ackedTx) * 1e6) : undefined;
     const rss = rssKiB(server.pid);
     log(`${kind} W6: ${stats.ackedTx} tx acked in ${wallS.toFixed(2)} s (${(stats.ackedTx / wallS).toFixed(0)} tx/s), server CPU ${cpuS.toFixed(2)} s, ack latency p50 ${summarize(stats.ackLatencyMs).p50.toFixed(1)} ms, rejected ${stats.rejected}, corrections ${stats.corrections}, acks older than previous ${stats.acksOlderThanPrevious}`);
 
@@ -285,6 +288,7 @@ export async function run({ kind, moai, workDir, params, log }) {
       cpuUsPerTx: (cpuS / stats.ackedTx) * 1e6,
       contextSwitches: switches,
       voluntarySwitchesPerTx: switches.voluntary / stats.ackedTx,
+      cpuBreakdown,
       rssAfterKiB: rss,
       perDepth,
       ...stats,
