@@ -1,5 +1,6 @@
 // moai against the JavaScript reference server, side by side, in one run.
-//   node bench.mjs --moai PATH [--quick] [--only W1,W2,…] [--repeat N] [--no-profile] [--out bench-results/bench.json]
+//   node bench.mjs --moai PATH [--quick] [--only W1,W2,…] [--repeat N] [--no-profile] [--allocations]
+//                  [--out bench-results/bench.json]
 // Each (workload, server) pair runs in its own process (run-one.mjs); the servers run one
 // at a time, moai then reference, so both see the same machine. Prints the table and
 // writes the JSON (machine, parameters, both servers' figures, ratios, targets).
@@ -15,12 +16,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
 const args = process.argv.slice(2);
 // A mistyped flag must not start a 10-minute run with the defaults.
-const FLAGS = { quick: false, moai: true, out: true, only: true, repeat: true, "no-profile": false };
+const FLAGS = { quick: false, moai: true, out: true, only: true, repeat: true, "no-profile": false, allocations: false };
 for (let i = 0; i < args.length; i++) {
   const name = args[i].startsWith("--") ? args[i].slice(2) : null;
   if (name === null || !(name in FLAGS) || (FLAGS[name] && i + 1 >= args.length)) {
     console.error(`bench: unknown or incomplete argument '${args[i]}'`);
-    console.error("usage: bench.mjs --moai PATH [--quick] [--only W1,W1b,W2,W3,W4,W6] [--repeat N] [--no-profile] [--out FILE]");
+    console.error(
+      "usage: bench.mjs --moai PATH [--quick] [--only W1,W1b,W2,W3,W4,W6] [--repeat N] [--no-profile] [--allocations] [--out FILE]",
+    );
     process.exit(2);
   }
   if (FLAGS[name]) i++;
@@ -38,6 +41,9 @@ const only = arg("only", "W1,W3,W1b,W2,W4,W6").split(",");
 const repeat = Math.max(1, Number(arg("repeat", "1")));
 // W1 and W6 sample moai with perf for the CPU breakdown unless --no-profile.
 const profiling = !args.includes("--no-profile");
+// --allocations: one more moai run of W1 and W6 that counts its heap allocations
+// (lib/allocations.mjs; a run of its own, since counting costs CPU).
+const countAllocations = args.includes("--allocations");
 const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 23)}]`, ...a);
 
 // Workload sizes. quick must finish in under 3 minutes on 2 cores.
@@ -148,6 +154,8 @@ const ROWS = [
   { w: "W1", metric: "server CPU total (s)", get: (r) => r.cpuS },
   { w: "W1", metric: "voluntary ctx switches per tx", get: (r) => r.voluntarySwitchesPerTx },
   ...breakdownRows("W1"),
+  { w: "W1", metric: "heap allocations per tx", runs: "moaiCounted", get: (r) => r.allocationsPerTx },
+  { w: "W1", metric: "heap KiB allocated per tx", runs: "moaiCounted", get: (r) => r.allocatedBytesPerTx / 1024 },
   { w: "W1b", metric: "server CPU per tx (µs)", get: (r) => r.cpuUsPerTx, target: { max: 0.1 } },
   { w: "W1b", metric: "wall, write + load (s)", get: (r) => r.wallS, target: { max: 1 } },
   { w: "W2", metric: "edit→receive p50 (ms)", get: (r) => r.received.p50 },
@@ -169,6 +177,8 @@ const ROWS = [
   { w: "W6", metric: "server CPU per tx (µs)", get: (r) => r.cpuUsPerTx },
   { w: "W6", metric: "voluntary ctx switches per tx", get: (r) => r.voluntarySwitchesPerTx },
   ...breakdownRows("W6"),
+  { w: "W6", metric: "heap allocations per tx", runs: "moaiCounted", get: (r) => r.allocationsPerTx },
+  { w: "W6", metric: "heap KiB allocated per tx", runs: "moaiCounted", get: (r) => r.allocatedBytesPerTx / 1024 },
   { w: "W6", metric: "wall (s)", get: (r) => r.wallS },
   { w: "W6", metric: "all content accepted", get: (r) => (r.accepted ? 1 : 0), fmt: (v) => (v ? "yes" : "NO") },
   // Not against the reference: moai's throughput ÷ what one core can do with the same
@@ -188,10 +198,11 @@ function fmt(v) {
 }
 
 function buildRows(results) {
-  return ROWS.filter((row) => results[row.w] && (!row.limit || singleCore)).map((row) => {
+  return ROWS.filter((row) => results[row.w] && (!row.limit || singleCore) && (!row.runs || results[row.w][row.runs])).map((row) => {
     // The median over the successful runs (one run unless --repeat).
     const pick = (kind) => {
-      const values = (results[row.w][kind] ?? [])
+      if (row.runs && kind !== "moai") return null;
+      const values = (results[row.w][row.runs ?? kind] ?? [])
         .filter((r) => !r.error)
         .map((r) => {
           try {
@@ -299,7 +310,18 @@ const median = (values) => {
   return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 };
 
-if (only.includes("W1") || only.includes("W3")) await runWorkload("W1", profile.W1);
+// One more moai run of `w` that counts its heap allocations.
+async function countAllocationsOf(w) {
+  if (!countAllocations || !results[w]) return;
+  log(`${w} against moai, counting allocations …`);
+  const p = { ...params[w], countAllocations: true, profile: false };
+  results[w].moaiCounted = [await runChild("run-one.mjs", [w, "--kind", "moai", "--moai", moai, "--work", workDir, "--params", JSON.stringify(p)])];
+}
+
+if (only.includes("W1") || only.includes("W3")) {
+  await runWorkload("W1", profile.W1);
+  await countAllocationsOf("W1");
+}
 if (only.includes("W3")) await runWorkload("W3", {});
 if (only.includes("W1b")) await runWorkload("W1b", profile.W1b);
 if (only.includes("W2")) await runWorkload("W2", profile.W2);
@@ -309,6 +331,7 @@ if (only.includes("W6")) {
   try {
     const file = await replayFile(generate);
     await runWorkload("W6", { file, generate, ...replay });
+    await countAllocationsOf("W6");
     singleCore = singleCoreLimit(file);
   } catch (e) {
     results.W6 = { moai: [{ error: String(e.message) }], reference: [{ error: String(e.message) }] };

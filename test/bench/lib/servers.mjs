@@ -26,8 +26,9 @@ let started = 0;
 export const startedServers = [];
 
 // kind: "moai" | "reference". Returns { kind, pid, port, url, dbPath, logPath, logs(), stop() }.
-// fresh: start from an empty database (removes any file left at dbPath).
-export async function startServer({ kind, moai, dbPath, workDir, logLevel = "warn", port, fresh = true }) {
+// fresh: start from an empty database (removes any file left at dbPath). env: added to
+// the server's environment (e.g. an LD_PRELOAD shim).
+export async function startServer({ kind, moai, dbPath, workDir, logLevel = "warn", port, fresh = true, env = {} }) {
   port ??= await freePort();
   if (fresh) for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(dbPath + suffix, { force: true });
   const logPath = join(workDir, `${kind}-${process.pid}-${started++}.log`);
@@ -38,10 +39,11 @@ export async function startServer({ kind, moai, dbPath, workDir, logLevel = "war
           moai,
           ["serve", "--host", "127.0.0.1", "--port", String(port), "--db-path", dbPath,
             "--log-format", "text", "--log-level", logLevel],
-          { stdio: ["ignore", "pipe", "pipe"] },
+          { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
         )
       : spawn(process.execPath, [referenceScript, "--port", String(port), "--db", dbPath], {
           stdio: ["ignore", "pipe", "pipe"],
+          env: { ...process.env, ...env },
         });
   child.stdout.pipe(out);
   child.stderr.pipe(out);

@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadOrFail, newClient, waitFor } from "../../interop/lib/harness.mjs";
+import { allocationCounter, allocationsSoFar } from "../lib/allocations.mjs";
 import { perTransaction, profile } from "../lib/perf.mjs";
 import { contextSwitches, cpuSeconds, switchesBetween } from "../lib/proc.mjs";
 import { problemLines, startServer } from "../lib/servers.mjs";
@@ -31,7 +32,10 @@ function value(i, k) {
 export async function run({ kind, moai, workDir, params, log }) {
   const { maps: N, edits: K, pattern = "rounds" } = params;
   if (pattern !== "rounds" && pattern !== "burst") throw new Error(`W1: unknown pattern ${pattern}`);
-  const server = await startServer({ kind, moai, workDir, dbPath: join(workDir, `w1-${kind}.db`) });
+  // moai's heap allocations (malloc; V8's heap would not show): a run of its own, since
+  // counting costs CPU.
+  const counter = params.countAllocations && kind === "moai" ? allocationCounter(workDir) : null;
+  const server = await startServer({ kind, moai, workDir, dbPath: join(workDir, `w1-${kind}.db`), env: counter?.env });
   const ctx = { nodes: [] };
   try {
     const a = await newClient(ctx, server.url, "Writer A");
@@ -42,9 +46,10 @@ export async function run({ kind, moai, workDir, params, log }) {
 
     // Write phase: create N maps, then K rounds of one edit per map.
     // moai's CPU split by where it goes (perf; a sample per ms, about 1 % of a core).
-    const profiler = kind === "moai" && params.profile !== false ? profile(server.pid, join(workDir, `w1-${process.pid}.perf`)) : null;
+    const profiler = kind === "moai" && params.profile !== false && !counter ? profile(server.pid, join(workDir, `w1-${process.pid}.perf`)) : null;
     const cpu0 = cpuSeconds(server.pid);
     const switches0 = contextSwitches(server.pid);
+    const allocs0 = counter && allocationsSoFar(counter.file);
     const t0 = performance.now();
     const maps = [];
     if (pattern === "burst") {
@@ -81,6 +86,7 @@ export async function run({ kind, moai, workDir, params, log }) {
     const t2 = performance.now();
     const cpu2 = cpuSeconds(server.pid);
     const switches = switchesBetween(switches0, contextSwitches(server.pid));
+    const allocs = counter && allocationsSoFar(counter.file);
     const cpuBreakdown = profiler ? perTransaction(await profiler.stop(), ((cpu2 - cpu0) / (N * K)) * 1e6) : undefined;
     // Outside the timed part: B sees A's last values, not only as many transactions.
     for (let i = 0; i < N; i += Math.max(1, Math.floor(N / 50))) {
@@ -105,6 +111,8 @@ export async function run({ kind, moai, workDir, params, log }) {
       contextSwitches: switches,
       voluntarySwitchesPerTx: switches.voluntary / tx,
       cpuBreakdown,
+      allocationsPerTx: counter ? (allocs.allocations - allocs0.allocations) / (N * K) : undefined,
+      allocatedBytesPerTx: counter ? (allocs.bytes - allocs0.bytes) / (N * K) : undefined,
       serverLog: problemLines(server),
     };
   } finally {

@@ -13,6 +13,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { WebSocket } from "../lib/deps.mjs";
+import { allocationCounter, allocationsSoFar } from "../lib/allocations.mjs";
 import { perTransaction, profile } from "../lib/perf.mjs";
 import { contextSwitches, cpuSeconds, rssKiB, switchesBetween } from "../lib/proc.mjs";
 import { problemLines, startServer } from "../lib/servers.mjs";
@@ -217,7 +218,9 @@ async function verify(url, covalues) {
 export async function run({ kind, moai, workDir, params, log }) {
   const { file, connections: P = 8, window: W = 32 } = params;
   const { meta, covalues } = loadReplayFile(file);
-  const server = await startServer({ kind, moai, workDir, dbPath: join(workDir, `w6-${kind}.db`) });
+  // moai's heap allocations (see w1_clients.mjs): a run of its own.
+  const counter = params.countAllocations && kind === "moai" ? allocationCounter(workDir) : null;
+  const server = await startServer({ kind, moai, workDir, dbPath: join(workDir, `w6-${kind}.db`), env: counter?.env });
   const sockets = [];
   let replayers;
   try {
@@ -241,9 +244,10 @@ export async function run({ kind, moai, workDir, params, log }) {
     const depths = Math.max(...covalues.map((cv) => cv.depth)) + 1;
     const perDepth = [];
 
-    const profiler = kind === "moai" && params.profile !== false ? profile(server.pid, join(workDir, `w6-${process.pid}.perf`)) : null;
+    const profiler = kind === "moai" && params.profile !== false && !counter ? profile(server.pid, join(workDir, `w6-${process.pid}.perf`)) : null;
     const cpu0 = cpuSeconds(server.pid);
     const switches0 = contextSwitches(server.pid);
+    const allocs0 = counter && allocationsSoFar(counter.file);
     const t0 = performance.now();
     for (let d = 0; d < depths; d++) {
       const layer = covalues.filter((cv) => cv.depth === d);
@@ -271,6 +275,7 @@ export async function run({ kind, moai, workDir, params, log }) {
     const wallS = (performance.now() - t0) / 1000;
     const cpuS = cpuSeconds(server.pid) - cpu0;
     const switches = switchesBetween(switches0, contextSwitches(server.pid));
+    const allocs = counter && allocationsSoFar(counter.file);
     const cpuBreakdown = profiler ? perTransaction(await profiler.stop(), (cpuS / stats.ackedTx) * 1e6) : undefined;
     const rss = rssKiB(server.pid);
     log(`${kind} W6: ${stats.ackedTx} tx acked in ${wallS.toFixed(2)} s (${(stats.ackedTx / wallS).toFixed(0)} tx/s), server CPU ${cpuS.toFixed(2)} s, ack latency p50 ${summarize(stats.ackLatencyMs).p50.toFixed(1)} ms, rejected ${stats.rejected}, corrections ${stats.corrections}, acks older than previous ${stats.acksOlderThanPrevious}`);
@@ -289,6 +294,8 @@ export async function run({ kind, moai, workDir, params, log }) {
       contextSwitches: switches,
       voluntarySwitchesPerTx: switches.voluntary / stats.ackedTx,
       cpuBreakdown,
+      allocationsPerTx: counter ? (allocs.allocations - allocs0.allocations) / stats.ackedTx : undefined,
+      allocatedBytesPerTx: counter ? (allocs.bytes - allocs0.bytes) / stats.ackedTx : undefined,
       rssAfterKiB: rss,
       perDepth,
       ...stats,
