@@ -1,5 +1,7 @@
 #include "protocol/sync/codec.hpp"
 
+#include <algorithm>
+#include <cstddef>
 #include <limits>
 
 #include "base/json_text.hpp"
@@ -217,14 +219,22 @@ std::string encode_known_state(std::string_view action, const known_state& known
 decoded_frame decode_frame(std::string_view frame) {
   decoded_frame result;
   if (frame.empty()) return result;  // keep-alive
+  // The messages of a frame share one memory pool, over a buffer this thread reuses: a
+  // frame of ordinary size is parsed without a heap allocation for its values
+  // (RapidJSON's default makes an allocator object and a 64 KiB chunk per document).
+  // Nothing parsed outlives this call: decode_message copies what it keeps.
+  alignas(std::max_align_t) thread_local char pool_buffer[16 * 1024];
+  rapidjson::CrtAllocator heap;
+  rapidjson::MemoryPoolAllocator<> pool(pool_buffer, sizeof pool_buffer, 64 * 1024, &heap);
   // Like cojson-transport-ws: split on '\n'; if any piece (even an empty one) is not
   // JSON, the whole frame is dropped.
   std::vector<json_document> docs;
+  docs.reserve(static_cast<std::size_t>(std::count(frame.begin(), frame.end(), '\n')) + 1);
   std::size_t start = 0;
   for (;;) {
     std::size_t end = frame.find('\n', start);
     std::string_view piece = frame.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-    json_document doc;
+    json_document doc(&pool, 1024, &heap);
     std::string error;
     if (!parse_json(piece, doc, error)) {
       result.dropped = true;
