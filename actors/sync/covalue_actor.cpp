@@ -57,6 +57,8 @@ bool idle(self_ptr self, bool until_upstream_has_it = true) {
   a.content_waiting = !c.queue.empty() || c.queue.waiting_for_dependencies();
   a.storage_unsettled = !c.durable.settled();
   a.header_waiters = !c.header_waiters.empty();
+  if (!is_idle(a, false)) return false;
+  // Only now: the CoValue's known state is a map built afresh, and this runs on every message.
   a.upstream_lacks_ours = !c.upstream.holds_all(c.cv.known());
   return is_idle(a, until_upstream_has_it);
 }
