@@ -12,7 +12,7 @@
 // Kernel samples need perf_event_paranoid ≤ 1 (or root); without them the kernel share
 // is missing and says so.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 
 export const CATEGORIES = ["crypto", "JSON", "storage", "kernel", "actor runtime", "allocation", "other"];
 
@@ -41,9 +41,25 @@ export function profilingUnavailable() {
   return null;
 }
 
-// Starts sampling `pid`; stop() ends it and returns the breakdown, or
-// { available: false, reason } when perf is missing or failed.
-export function profile(pid, file) {
+// Whether perf (process `perfPid`) has opened its events: it samples from then on.
+function sampling(perfPid) {
+  try {
+    return readdirSync(`/proc/${perfPid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${perfPid}/fd/${fd}`).includes("perf_event");
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+// Starts sampling `pid` and returns once samples are being taken (perf takes a moment
+// to attach, longer than a short workload); stop() ends it and returns the breakdown,
+// or { available: false, reason } when perf is missing or failed.
+export async function profile(pid, file) {
   const unavailable = profilingUnavailable();
   if (unavailable) return { stop: async () => ({ available: false, reason: unavailable }) };
   rmSync(file, { force: true });
@@ -52,7 +68,11 @@ export function profile(pid, file) {
   });
   let stderr = "";
   child.stderr.on("data", (d) => (stderr += d));
-  const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  let done = null;
+  const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve((done = { code, signal }))));
+  for (const until = Date.now() + 10000; !done && !sampling(child.pid) && Date.now() < until; ) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
   return {
     async stop() {
       child.kill("SIGINT");

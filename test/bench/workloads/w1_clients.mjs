@@ -46,7 +46,7 @@ export async function run({ kind, moai, workDir, params, log }) {
 
     // Write phase: create N maps, then K rounds of one edit per map.
     // moai's CPU split by where it goes (perf; a sample per ms, about 1 % of a core).
-    const profiler = kind === "moai" && params.profile !== false && !counter ? profile(server.pid, join(workDir, `w1-${process.pid}.perf`)) : null;
+    const profiler = kind === "moai" && params.profile !== false && !counter ? await profile(server.pid, join(workDir, `w1-${process.pid}.perf`)) : null;
     const cpu0 = cpuSeconds(server.pid);
     const switches0 = contextSwitches(server.pid);
     const allocs0 = counter && allocationsSoFar(counter.file);

@@ -244,7 +244,7 @@ export async function run({ kind, moai, workDir, params, log }) {
     const depths = Math.max(...covalues.map((cv) => cv.depth)) + 1;
     const perDepth = [];
 
-    const profiler = kind === "moai" && params.profile !== false && !counter ? profile(server.pid, join(workDir, `w6-${process.pid}.perf`)) : null;
+    const profiler = kind === "moai" && params.profile !== false && !counter ? await profile(server.pid, join(workDir, `w6-${process.pid}.perf`)) : null;
     const cpu0 = cpuSeconds(server.pid);
     const switches0 = contextSwitches(server.pid);
     const allocs0 = counter && allocationsSoFar(counter.file);
