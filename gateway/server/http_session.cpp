@@ -91,7 +91,18 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     return;
   }
   auto self = shared_from_this();
-  server_->on_http(std::move(request), [self, version](http_response response) {
+  {
+    std::lock_guard<std::mutex> lock(server_->answering_mutex);
+    server_->answering.insert(self);
+  }
+  std::weak_ptr<http_session> weak = self;
+  server_->on_http(std::move(request), [weak, version](http_response response) {
+    auto self = weak.lock();
+    if (!self) return;  // the server has stopped
+    {
+      std::lock_guard<std::mutex> lock(self->server_->answering_mutex);
+      self->server_->answering.erase(self);
+    }
     net::post(self->stream_.get_executor(), [self, version, response = std::move(response)]() mutable {
       self->write(std::move(response), version);
     });

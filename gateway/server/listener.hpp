@@ -17,6 +17,7 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "gateway/server/http_server.hpp"
@@ -38,6 +39,7 @@ using connection_socket = tcp::socket::rebind_executor<connection_executor>::oth
 using connection_stream = beast::basic_stream<tcp, connection_executor>;
 
 class websocket_session;
+class http_session;
 
 // An answer the gateway gives itself (oversized body, refused upgrade, …). Every route
 // of moai allows any origin, so these do too: a browser then sees the real status.
@@ -70,6 +72,12 @@ struct http_server::impl {
   std::mutex sessions_mutex;
   std::unordered_map<std::uint64_t, std::weak_ptr<websocket_session>> sessions;
 
+  // HTTP sessions whose request a handler is answering. The server holds them; the
+  // handler's responder holds them only weakly, so a responder that outlives the server
+  // (a pending timer of an actor, destroyed at the very end) touches nothing of it.
+  std::mutex answering_mutex;
+  std::unordered_set<std::shared_ptr<http_session>> answering;
+
   impl(server_options o, sync_acceptor s, http_handler h)
       : options(std::move(o)), on_sync(std::move(s)), on_http(std::move(h)) {}
   // I/O objects before their context; the context (and the sessions its handlers hold)
@@ -78,6 +86,10 @@ struct http_server::impl {
     ping_ticker.reset();
     acceptor.reset();
     work.clear();
+    {
+      std::lock_guard<std::mutex> lock(answering_mutex);
+      answering.clear();  // while their contexts still live
+    }
     contexts.clear();
   }
 

@@ -98,15 +98,17 @@ export async function api(server, method, path, body, headers = {}) {
 // Starts the server under test on a free port with `dbPath` (null: none given, so DB_PATH
 // or the default applies); resolves once /health is 200.
 // env: extra environment variables for the server process.
-export async function startServer(ctx, { dbPath, args = [], port, env = {} } = {}) {
+// wrap: a command to run moai under (e.g. valgrind and its flags).
+export async function startServer(ctx, { dbPath, args = [], port, env = {}, wrap = [], readyTimeout } = {}) {
   port ??= await freePort();
   const logPath = join(ctx.workDir, `server-${ctx.servers.length}.log`);
   const out = createWriteStream(logPath);
   let child;
   if (ctx.kind === "moai") {
+    const command = [...wrap, ctx.moai];
     child = spawn(
-      ctx.moai,
-      ["serve", "--host", "127.0.0.1", "--port", String(port), ...(dbPath == null ? [] : ["--db-path", dbPath]),
+      command[0],
+      [...command.slice(1), "serve", "--host", "127.0.0.1", "--port", String(port), ...(dbPath == null ? [] : ["--db-path", dbPath]),
         "--log-format", "text", "--log-level", process.env.MOAI_LOG_LEVEL ?? "info", ...args],
       { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
     );
@@ -143,7 +145,10 @@ export async function startServer(ctx, { dbPath, args = [], port, env = {} } = {
     },
   };
   ctx.servers.push(server);
-  await waitFor(async () => exited || (await healthy(port)), { timeout: 20000, what: `server health on ${port}` });
+  await waitFor(async () => exited || (await healthy(port)), {
+    timeout: readyTimeout ?? 20000,
+    what: `server health on ${port}`,
+  });
   if (exited) throw new Error(`server exited at startup: ${JSON.stringify(exited)}\n${server.logs()}`);
   return server;
 }
