@@ -18,6 +18,15 @@ struct stored_session {
   std::string last_signature;
   std::map<std::uint32_t, std::string> checkpoints;  // signatureAfter: index → signature
   std::uint32_t bytes_since_checkpoint = 0;
+  // How the rows stand, from stores that keep a session row apart from its transaction
+  // rows (SQLite, PostgreSQL; nullopt from the memory store): the count the session row
+  // records (lastIdx), and where the transaction rows' indices first skip (a gap).
+  std::optional<std::uint32_t> recorded_count;
+  struct row_gap {
+    std::uint32_t position = 0;    // rows [0, position) have indices 0, 1, … in order
+    std::uint32_t next_index = 0;  // the index of the row at `position` (greater than it)
+  };
+  std::optional<row_gap> gap;
 };
 
 struct stored_covalue {
@@ -60,6 +69,11 @@ struct stored_known {
   std::map<std::string, std::uint32_t> sessions;
 };
 
+// What a process does with the store. The server shares it with commands that only
+// read (moai check, export); commands that change rows under a server's feet (check
+// --repair, import) need it alone, and are refused while a server has it open.
+enum class store_access { serve, read_only, exclusive };
+
 struct store_stats {
   std::uint64_t covalues = 0;
   std::uint64_t sessions = 0;
@@ -86,13 +100,23 @@ class covalue_store {
   // authors must not acknowledge them.
   virtual std::vector<std::size_t> write(const std::vector<covalue_write>& writes) = 0;
   virtual store_stats stats() = 0;
+  // moai check --repair: cuts a stored session back to its first `keep` transactions,
+  // which end at `signature` (one that verifies); keep = 0 removes the session. Rows past
+  // a gap go too. Returns how many transaction rows were removed.
+  virtual std::uint64_t trim_session(const std::string& id, const std::string& session_id, std::uint32_t keep,
+                                     const std::string& signature) = 0;
 };
 
-// Throws std::runtime_error if the database cannot be opened or migrated.
-std::unique_ptr<covalue_store> open_sqlite_store(const std::string& path, const std::string& synchronous);
+// Throws std::runtime_error if the database cannot be opened or migrated, or (with
+// `access` exclusive) while another process has it open; read_only neither creates,
+// migrates nor writes it.
+std::unique_ptr<covalue_store> open_sqlite_store(const std::string& path, const std::string& synchronous,
+                                                 store_access access = store_access::serve);
 std::unique_ptr<covalue_store> open_memory_store();
 // `url`: a libpq connection string or URI (postgresql://user@host/db). Creates the
-// tables if missing. Throws std::runtime_error if it cannot connect or prepare.
-std::unique_ptr<covalue_store> open_postgres_store(const std::string& url);
+// tables if missing and takes the schema's advisory lock (one moai per schema), except
+// read_only, which does neither and can run beside a server. Throws
+// std::runtime_error if it cannot connect or prepare.
+std::unique_ptr<covalue_store> open_postgres_store(const std::string& url, store_access access = store_access::serve);
 
 }  // namespace moai::storage

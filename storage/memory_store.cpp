@@ -57,7 +57,8 @@ class memory_store final : public covalue_store {
           continue;
         }
         if (!s) {
-          cv.sessions.push_back(stored_session{b.session_id, {}, {}, {}, 0});
+          cv.sessions.emplace_back();
+          cv.sessions.back().session_id = b.session_id;
           s = &cv.sessions.back();
         }
         const std::size_t skip = b.replace ? 0 : stored - b.after;
@@ -93,6 +94,27 @@ class memory_store final : public covalue_store {
       for (const auto& s : cv.sessions) st.transactions += s.transactions.size();
     }
     return st;
+  }
+
+  std::uint64_t trim_session(const std::string& id, const std::string& session_id, std::uint32_t keep,
+                             const std::string& signature) override {
+    auto it = covalues_.find(id);
+    if (it == covalues_.end()) return 0;
+    auto& ss = it->second.sessions;
+    for (auto s = ss.begin(); s != ss.end(); ++s) {
+      if (s->session_id != session_id) continue;
+      const std::uint64_t removed = s->transactions.size() > keep ? s->transactions.size() - keep : 0;
+      if (keep == 0) {
+        ss.erase(s);
+        return removed;
+      }
+      if (removed) s->transactions.resize(keep);
+      s->checkpoints.erase(s->checkpoints.lower_bound(keep), s->checkpoints.end());
+      s->last_signature = signature;
+      s->bytes_since_checkpoint = 0;
+      return removed;
+    }
+    return 0;
   }
 
  private:

@@ -10,9 +10,9 @@ bool is_pglite_directory(const std::string& path) {
   return std::filesystem::is_directory(path, ec) && std::filesystem::exists(std::filesystem::path(path) / "PG_VERSION", ec);
 }
 
-std::unique_ptr<covalue_store> open_configured_store(const config& cfg) {
+std::unique_ptr<covalue_store> open_configured_store(const config& cfg, store_access access) {
   if (cfg.storage == "memory") return open_memory_store();
-  if (cfg.storage == "postgres") return open_postgres_store(cfg.postgres_url);
+  if (cfg.storage == "postgres") return open_postgres_store(cfg.postgres_url, access);
   // The JavaScript moai keeps a PGlite data directory at DB_PATH: never write over it.
   if (is_pglite_directory(cfg.db_path)) {
     throw std::runtime_error("DB_PATH " + cfg.db_path +
@@ -25,7 +25,7 @@ std::unique_ptr<covalue_store> open_configured_store(const config& cfg) {
   if (std::filesystem::is_directory(cfg.db_path, ec)) {
     throw std::runtime_error("DB_PATH " + cfg.db_path + " is a directory; moai's SQLite store needs a file path");
   }
-  return open_sqlite_store(cfg.db_path, cfg.sqlite_synchronous);
+  return open_sqlite_store(cfg.db_path, cfg.sqlite_synchronous, access);
 }
 
 }  // namespace moai::storage

@@ -15,6 +15,6 @@ bool is_pglite_directory(const std::string& path);
 
 // Throws std::runtime_error if the database cannot be opened (or DB_PATH holds a PGlite
 // directory, which moai never writes over).
-std::unique_ptr<covalue_store> open_configured_store(const config& cfg);
+std::unique_ptr<covalue_store> open_configured_store(const config& cfg, store_access access = store_access::serve);
 
 }  // namespace moai::storage

@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -94,7 +95,7 @@ const std::pair<const char*, const char*> kStatements[] = {
     {"append", "SELECT moai_append((SELECT row_id FROM covalues WHERE id = $1), $2, $3, $4::text[], $5, $6, $7, $8)"},
     // A CoValue's transactions and checkpoints, all sessions at once (round trips count).
     {"find_transactions",
-     "SELECT t.ses, t.tx FROM transactions t JOIN sessions s ON t.ses = s.row_id JOIN covalues c ON s.covalue = "
+     "SELECT t.ses, t.idx, t.tx FROM transactions t JOIN sessions s ON t.ses = s.row_id JOIN covalues c ON s.covalue = "
      "c.row_id WHERE c.id = $1 ORDER BY t.ses, t.idx"},
     {"find_signatures",
      "SELECT a.ses, a.idx, a.signature FROM signature_after a JOIN sessions s ON a.ses = s.row_id JOIN covalues c "
@@ -114,7 +115,24 @@ const std::pair<const char*, const char*> kStatements[] = {
     {"mark_deleted",
      "INSERT INTO deleted_covalues (covalue_id, status) SELECT $1, 1 WHERE EXISTS (SELECT 1 FROM covalues "
      "WHERE id = $1) ON CONFLICT (covalue_id) DO UPDATE SET status = 1"},
+    // moai check --repair: a session cut back to its first $3 transactions.
+    {"trim_transactions",
+     "DELETE FROM transactions WHERE ses = (SELECT s.row_id FROM sessions s JOIN covalues c ON s.covalue = "
+     "c.row_id WHERE c.id = $1 AND s.session_id = $2) AND idx >= $3"},
+    {"trim_signatures",
+     "DELETE FROM signature_after WHERE ses = (SELECT s.row_id FROM sessions s JOIN covalues c ON s.covalue = "
+     "c.row_id WHERE c.id = $1 AND s.session_id = $2) AND idx >= $3"},
+    {"drop_session",
+     "DELETE FROM sessions WHERE covalue = (SELECT row_id FROM covalues WHERE id = $1) AND session_id = $2"},
+    {"end_session",
+     "UPDATE sessions SET last_idx = $3, last_signature = $4, bytes_since_last_signature = 0 WHERE covalue = "
+     "(SELECT row_id FROM covalues WHERE id = $1) AND session_id = $2"},
 };
+
+// The statements a read-only store prepares (they need no function of ours).
+bool reads_only(const char* name) {
+  return std::string_view(name).rfind("find_", 0) == 0 || std::string_view(name).rfind("list_", 0) == 0;
+}
 
 struct result_deleter {
   void operator()(PGresult* r) const { PQclear(r); }
@@ -139,7 +157,7 @@ std::uint32_t parse_count(const std::string& text) {
 
 class postgres_store final : public covalue_store {
  public:
-  explicit postgres_store(const std::string& url) {
+  postgres_store(const std::string& url, store_access access) : read_only_(access == store_access::read_only) {
     // Defaults first: what the URL says overrides them. A dead host is noticed within
     // about 30 s rather than the kernel's two hours.
     const char* keys[] = {"connect_timeout",     "keepalives",       "keepalives_idle",
@@ -272,6 +290,28 @@ class postgres_store final : public covalue_store {
     return st;
   }
 
+  std::uint64_t trim_session(const std::string& id, const std::string& session_id, std::uint32_t keep,
+                             const std::string& signature) override {
+    const std::string from = std::to_string(keep);
+    std::vector<statement> statements{{nullptr, {"BEGIN"}},
+                                      {"trim_transactions", {id, session_id, from}},
+                                      {"trim_signatures", {id, session_id, from}}};
+    if (keep == 0) {
+      statements.push_back({"drop_session", {id, session_id}});
+    } else {
+      statements.push_back({"end_session", {id, session_id, from, signature}});
+    }
+    statements.push_back({nullptr, {"COMMIT"}});
+    std::string error;
+    auto results = run_pipeline(statements, error);
+    if (!error.empty()) {
+      settle_failure();
+      throw std::runtime_error("PostgreSQL (trim): " + error);
+    }
+    const std::string removed = PQcmdTuples(results[1].get());
+    return removed.empty() ? 0 : static_cast<std::uint64_t>(parse_integer(removed.data(), removed.size()));
+  }
+
  private:
   struct conn_deleter {
     void operator()(PGconn* c) const { PQfinish(c); }
@@ -280,6 +320,14 @@ class postgres_store final : public covalue_store {
   // The lock, then schema, session settings and prepared statements: on a new
   // connection, and again after a reset (all of them live in the session).
   void prepare_session() {
+    if (read_only_) {
+      // Beside a server: no lock, no schema, nothing written.
+      exec("SET default_transaction_read_only = on");
+      for (const auto& [name, sql] : kStatements) {
+        if (reads_only(name)) check(result(PQprepare(conn_.get(), name, sql, 0, nullptr)), PGRES_COMMAND_OK, name);
+      }
+      return;
+    }
     // One moai per set of tables (per schema): a second one would race this one's writes
     // (and replace its function). A moai that just stopped may hold it a moment longer.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -417,12 +465,18 @@ class postgres_store final : public covalue_store {
       auto& session = out.sessions[static_cast<std::size_t>(i)];
       by_row[text(sessions, i, 0)] = &session;
       session.session_id = text(sessions, i, 1);
+      session.recorded_count = parse_count(text(sessions, i, 2));
       session.last_signature = text(sessions, i, 3);
       session.bytes_since_checkpoint = parse_count(text(sessions, i, 4));
     }
     const auto& txs = r[2];
-    for (int t = 0; t < PQntuples(txs.get()); ++t)
-      session_at(by_row, text(txs, t, 0))->transactions.push_back(text(txs, t, 1));
+    for (int t = 0; t < PQntuples(txs.get()); ++t) {
+      auto* session = session_at(by_row, text(txs, t, 0));
+      const auto idx = parse_count(text(txs, t, 1));
+      const auto position = static_cast<std::uint32_t>(session->transactions.size());
+      if (!session->gap && idx != position) session->gap = stored_session::row_gap{position, idx};
+      session->transactions.push_back(text(txs, t, 2));
+    }
     const auto& sigs = r[3];
     for (int i = 0; i < PQntuples(sigs.get()); ++i) {
       session_at(by_row, text(sigs, i, 0))->checkpoints[parse_count(text(sigs, i, 1))] = text(sigs, i, 2);
@@ -500,14 +554,15 @@ class postgres_store final : public covalue_store {
   }
 
   std::unique_ptr<PGconn, conn_deleter> conn_;
+  bool read_only_ = false;  // store_access::read_only: no lock, no schema, no writes
   bool ready_ = false;       // set up completely (lock, schema, statements)
   bool recovering_ = false;  // recover() runs statements that may fail in turn
 };
 
 }  // namespace
 
-std::unique_ptr<covalue_store> open_postgres_store(const std::string& url) {
-  return std::make_unique<postgres_store>(url);
+std::unique_ptr<covalue_store> open_postgres_store(const std::string& url, store_access access) {
+  return std::make_unique<postgres_store>(url, access);
 }
 
 }  // namespace moai::storage

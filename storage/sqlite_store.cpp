@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "storage/covalue_store.hpp"
+#include "storage/file_lock.hpp"
 
 namespace moai::storage {
 namespace {
@@ -48,13 +49,16 @@ const std::vector<migration>& migrations() {
 
 class sqlite_store final : public covalue_store {
  public:
-  sqlite_store(const std::string& path, const std::string& synchronous)
-      : db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX) {
-    db_.exec("PRAGMA journal_mode = WAL;");
+  sqlite_store(const std::string& path, const std::string& synchronous, store_access access)
+      : lock_(path, access),
+        db_(path, (access == store_access::read_only ? SQLite::OPEN_READWRITE
+                                                      : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) |
+                      SQLite::OPEN_NOMUTEX) {
+    if (access != store_access::read_only) db_.exec("PRAGMA journal_mode = WAL;");
     db_.exec("PRAGMA synchronous = " + synchronous + ";");
     db_.exec("PRAGMA foreign_keys = OFF;");
     db_.setBusyTimeout(5000);
-    migrate();
+    if (access != store_access::read_only) migrate();
     find_covalue_ = std::make_unique<SQLite::Statement>(db_, "SELECT rowID, header FROM coValues WHERE id = ?");
     insert_covalue_ = std::make_unique<SQLite::Statement>(db_, "INSERT INTO coValues (id, header) VALUES (?, ?)");
     find_sessions_ = std::make_unique<SQLite::Statement>(
@@ -80,7 +84,7 @@ class sqlite_store final : public covalue_store {
     insert_signature_ = std::make_unique<SQLite::Statement>(
         db_, "INSERT OR REPLACE INTO signatureAfter (ses, idx, signature) VALUES (?, ?, ?)");
     find_deleted_ = std::make_unique<SQLite::Statement>(db_, "SELECT status FROM deletedCoValues WHERE coValueID = ?");
-    erase_pending_deletes();
+    if (access != store_access::read_only) erase_pending_deletes();
   }
 
   const char* kind() const override { return "sqlite"; }
@@ -99,6 +103,7 @@ class sqlite_store final : public covalue_store {
       stored_session session;
       session_rows.push_back(s.getColumn(0).getInt64());
       session.session_id = s.getColumn(1).getString();
+      session.recorded_count = static_cast<std::uint32_t>(s.getColumn(2).getInt64());
       session.last_signature = s.getColumn(3).getString();
       session.bytes_since_checkpoint = static_cast<std::uint32_t>(s.getColumn(4).getInt64());
       out.sessions.push_back(std::move(session));
@@ -107,7 +112,13 @@ class sqlite_store final : public covalue_store {
       auto& t = *find_transactions_;
       t.reset();
       t.bind(1, session_rows[i]);
-      while (t.executeStep()) out.sessions[i].transactions.push_back(t.getColumn(1).getString());
+      auto& session = out.sessions[i];
+      while (t.executeStep()) {
+        const auto idx = t.getColumn(0).getInt64();
+        const auto position = static_cast<std::uint32_t>(session.transactions.size());
+        if (!session.gap && idx != position) session.gap = stored_session::row_gap{position, static_cast<std::uint32_t>(idx)};
+        session.transactions.push_back(t.getColumn(1).getString());
+      }
       auto& sig = *find_signatures_;
       sig.reset();
       sig.bind(1, session_rows[i]);
@@ -206,6 +217,41 @@ class sqlite_store final : public covalue_store {
     st.sessions = static_cast<std::uint64_t>(db_.execAndGet("SELECT count(*) FROM sessions").getInt64());
     st.transactions = static_cast<std::uint64_t>(db_.execAndGet("SELECT count(*) FROM transactions").getInt64());
     return st;
+  }
+
+  std::uint64_t trim_session(const std::string& id, const std::string& session_id, std::uint32_t keep,
+                             const std::string& signature) override {
+    SQLite::Transaction tx(db_);
+    auto row = find_covalue(id);
+    if (!row) return 0;
+    auto& q = *find_session_;
+    q.reset();
+    q.bind(1, row->first);
+    q.bind(2, session_id);
+    if (!q.executeStep()) return 0;
+    const std::int64_t session_row = q.getColumn(0).getInt64();
+    q.reset();
+    auto run = [&](const char* sql, bool with_keep) {
+      SQLite::Statement statement(db_, sql);
+      statement.bind(1, session_row);
+      if (with_keep) statement.bind(2, static_cast<std::int64_t>(keep));
+      return static_cast<std::uint64_t>(statement.exec());
+    };
+    const auto removed = run("DELETE FROM transactions WHERE ses = ? AND idx >= ?", true);
+    run("DELETE FROM signatureAfter WHERE ses = ? AND idx >= ?", true);
+    if (keep == 0) {
+      run("DELETE FROM sessions WHERE rowID = ?", false);
+    } else {
+      auto& u = *update_session_;
+      u.reset();
+      u.bind(1, static_cast<std::int64_t>(keep));
+      u.bind(2, signature);
+      u.bind(3, std::int64_t{0});
+      u.bind(4, session_row);
+      u.exec();
+    }
+    tx.commit();
+    return removed;
   }
 
  private:
@@ -322,6 +368,7 @@ class sqlite_store final : public covalue_store {
     return true;
   }
 
+  file_lock lock_;  // before db_: taken before the database opens, released after it closes
   SQLite::Database db_;
   std::unique_ptr<SQLite::Statement> find_covalue_, insert_covalue_, find_sessions_, find_session_, insert_session_,
       update_session_, find_transactions_, insert_transaction_, replace_transaction_, find_signatures_,
@@ -330,9 +377,10 @@ class sqlite_store final : public covalue_store {
 
 }  // namespace
 
-std::unique_ptr<covalue_store> open_sqlite_store(const std::string& path, const std::string& synchronous) {
+std::unique_ptr<covalue_store> open_sqlite_store(const std::string& path, const std::string& synchronous,
+                                                 store_access access) {
   try {
-    return std::make_unique<sqlite_store>(path, synchronous);
+    return std::make_unique<sqlite_store>(path, synchronous, access);
   } catch (const SQLite::Exception& e) {
     throw std::runtime_error("cannot open SQLite database " + path + ": " + e.what());
   }

@@ -1,5 +1,6 @@
 #include "storage/stored_state.hpp"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -24,10 +25,25 @@ restore_report restore_state(stored_covalue&& stored, protocol::covalue_state& s
   }
   state.set_header(std::move(*header));
   for (auto& s : stored.sessions) {
+    // Rows past a gap, or past the count the session row records, are not the content
+    // its last signature signs.
+    std::size_t usable = s.transactions.size();
+    if (s.gap) {
+      usable = s.gap->position;
+      report.problems.push_back({"stored transactions skip from index " + std::to_string(s.gap->position) + " to " +
+                                     std::to_string(s.gap->next_index) + "; session truncated there",
+                                 s.session_id, s.gap->position, {}});
+    }
+    if (s.recorded_count && *s.recorded_count != s.transactions.size()) {
+      report.problems.push_back({"the session row records " + std::to_string(*s.recorded_count) +
+                                     " transactions but " + std::to_string(s.transactions.size()) + " rows are stored",
+                                 s.session_id, std::min<std::size_t>(*s.recorded_count, s.transactions.size()), {}});
+      usable = std::min<std::size_t>(usable, *s.recorded_count);
+    }
     std::vector<protocol::transaction> txs;
-    txs.reserve(s.transactions.size());
-    for (auto& text : s.transactions) {
-      auto tx = protocol::parse_stored_transaction(std::move(text), error);
+    txs.reserve(usable);
+    for (std::size_t i = 0; i < usable; ++i) {
+      auto tx = protocol::parse_stored_transaction(std::move(s.transactions[i]), error);
       if (!tx) {
         report.problems.push_back(
             {"stored transaction is invalid; session truncated there", s.session_id, txs.size(), error});
@@ -35,13 +51,17 @@ restore_report restore_state(stored_covalue&& stored, protocol::covalue_state& s
       }
       txs.push_back(std::move(*tx));
     }
-    const bool complete = txs.size() == s.transactions.size();
+    // The last signature covers the rows when they hold exactly the recorded count
+    // (more rows than recorded: the recorded ones), with no gap or damage among them.
+    const bool signed_end =
+        txs.size() == usable && usable == (s.recorded_count ? *s.recorded_count : s.transactions.size());
+    const bool complete = signed_end && usable == s.transactions.size();
     if (!complete) report.cut_sessions.insert(s.session_id);
     if (txs.empty()) continue;
     // A cut session has no signature for its end; keep only what the last checkpoint at
     // or before the cut covers.
     std::string signature = s.last_signature;
-    if (!complete) {
+    if (!signed_end) {
       auto it = s.checkpoints.upper_bound(static_cast<std::uint32_t>(txs.size() - 1));
       if (it == s.checkpoints.begin()) continue;
       --it;
@@ -54,7 +74,7 @@ restore_report restore_state(stored_covalue&& stored, protocol::covalue_state& s
       if (idx < state.count(s.session_id)) checkpoints.emplace(idx, sig);
     }
     // A session cut at a checkpoint has nothing since it.
-    state.session(s.session_id).restore_checkpoints(std::move(checkpoints), complete ? s.bytes_since_checkpoint : 0);
+    state.session(s.session_id).restore_checkpoints(std::move(checkpoints), signed_end ? s.bytes_since_checkpoint : 0);
   }
   if (stored.deleted) state.mark_deleted();
   return report;

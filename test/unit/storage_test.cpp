@@ -223,6 +223,36 @@ BOOST_AUTO_TEST_CASE(unreadable_rows_are_replaced_on_request) {
   remove_db(on_every_store(exercise_replace));
 }
 
+// moai check --repair's cut: a session keeps its first `keep` transactions, ending at the
+// given signature; the rest and their checkpoints go; keep 0 removes the session. What
+// was cut can be written again. Loads say how the rows stand (the recorded count).
+void exercise_trim(covalue_store& s) {
+  s.write({batch("co_zt", "{\"h\":8}", "s1", 0, {"t0", "t1"}, "sig1", true)});
+  s.write({batch("co_zt", "", "s1", 2, {"t2", "t3", "t4"}, "sig4", true)});
+  s.write({batch("co_zt", "", "s2", 0, {"u0"}, "sigu")});
+  BOOST_TEST(s.trim_session("co_zt", "s1", 2, "sig1") == 3u);
+  auto cv = s.load("co_zt");
+  BOOST_REQUIRE(cv);
+  const auto& s1 = cv->sessions.at(0);
+  BOOST_TEST(s1.transactions == (std::vector<std::string>{"t0", "t1"}));
+  BOOST_TEST(s1.last_signature == "sig1");
+  BOOST_TEST(s1.checkpoints.size() == 1u);
+  BOOST_TEST(s1.checkpoints.at(1) == "sig1");
+  BOOST_TEST(s1.recorded_count.value_or(2) == 2u);
+  BOOST_TEST(!s1.gap);
+  BOOST_TEST(s.load_known("co_zt")->at("s1") == 2u);
+  BOOST_TEST(s.trim_session("co_zt", "s2", 0, "") == 1u);
+  BOOST_TEST(s.load("co_zt")->sessions.size() == 1u);
+  BOOST_TEST(s.write({batch("co_zt", "", "s1", 2, {"t2"}, "sig2")}).empty());
+  BOOST_TEST(s.load("co_zt")->sessions.at(0).transactions.size() == 3u);
+  BOOST_TEST(s.trim_session("co_zmissing", "s1", 0, "") == 0u);
+  BOOST_TEST(s.trim_session("co_zt", "s9", 0, "") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(sessions_are_cut_back_on_request) {
+  remove_db(on_every_store(exercise_trim));
+}
+
 // A session is written in batches that end at its checkpoints, so the store keeps each
 // checkpoint's signature, and a write from the middle starts where it is asked to.
 BOOST_AUTO_TEST_CASE(session_batches_end_at_checkpoints) {
@@ -340,6 +370,29 @@ BOOST_AUTO_TEST_CASE(unusable_database_is_a_clear_error) {
   BOOST_CHECK_THROW(open_postgres_store("postgresql://nobody@/nothing?host=/nonexistent-dir"), std::runtime_error);
 }
 
+// Commands beside a server: a reader (moai check, export) opens the database while a
+// server has it; a command that changes rows under its feet (check --repair, import,
+// restore) is refused then, and keeps servers and readers out while it runs.
+BOOST_AUTO_TEST_CASE(sqlite_store_access_beside_a_server) {
+  const std::string path = temp_db();
+  BOOST_CHECK_THROW(open_sqlite_store(path, "normal", store_access::read_only), std::runtime_error);  // no file
+  {
+    auto server = open_sqlite_store(path, "normal");
+    BOOST_TEST(server->write({batch("co_zx", "{\"h\":1}", "s1", 0, {"t0"}, "sig")}).empty());
+    auto reader = open_sqlite_store(path, "normal", store_access::read_only);
+    BOOST_TEST(reader->load("co_zx")->sessions.at(0).transactions.size() == 1u);
+    BOOST_CHECK_THROW(open_sqlite_store(path, "normal", store_access::exclusive), std::runtime_error);
+  }
+  {
+    auto alone = open_sqlite_store(path, "normal", store_access::exclusive);
+    BOOST_TEST(alone->load("co_zx").has_value());
+    BOOST_CHECK_THROW(open_sqlite_store(path, "normal"), std::runtime_error);
+    BOOST_CHECK_THROW(open_sqlite_store(path, "normal", store_access::read_only), std::runtime_error);
+  }
+  BOOST_TEST(open_sqlite_store(path, "normal")->load("co_zx").has_value());
+  remove_db(path);
+}
+
 // Runs `sql` on its own connection to the test server.
 void postgres_admin(const std::string& sql) {
   PGconn* c = PQconnectdb(std::getenv("MOAI_TEST_POSTGRES_URL"));
@@ -441,6 +494,13 @@ BOOST_AUTO_TEST_CASE(postgres_store_semantics_and_restart) {
   BOOST_TEST(s->stats().transactions == 8u);
   exercise_delete(*s);
   BOOST_TEST(s->load("co_zdel")->deleted);
+  // A reader (moai check, export) runs beside the server that holds the schema's lock,
+  // sees how the rows stand, and writes nothing.
+  auto reader = open_postgres_store(url, store_access::read_only);
+  BOOST_TEST(reader->load("co_z1")->sessions.at(0).recorded_count.value_or(0) == 3u);
+  BOOST_TEST(reader->list_known("", 10).size() == s->list_known("", 10).size());
+  BOOST_CHECK_THROW(reader->trim_session("co_z1", "s1", 0, ""), std::runtime_error);
+  BOOST_TEST(s->load("co_z1")->sessions.at(0).transactions.size() == 3u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

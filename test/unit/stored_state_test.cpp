@@ -77,6 +77,56 @@ BOOST_AUTO_TEST_CASE(a_damaged_row_without_a_checkpoint_before_it_drops_the_sess
   BOOST_TEST(state.has_header());
 }
 
+// Rows the store reports as skipping an index: what follows the gap is not the content
+// the last signature signs.
+BOOST_AUTO_TEST_CASE(a_gap_in_the_rows_cuts_its_session_at_the_checkpoint_before_it) {
+  signed_world w;
+  w.edits(4);
+  auto stored = stored_map(w);
+  auto& s = stored.sessions.at(0);
+  s.checkpoints[1] = w.signature_after(2);
+  s.recorded_count = 4;
+  s.transactions.erase(s.transactions.begin() + 2);  // row 2 gone: rows 0, 1, 3
+  s.gap = storage::stored_session::row_gap{2, 3};
+  protocol::covalue_state state(w.map->id());
+  auto report = storage::restore_state(std::move(stored), state);
+  BOOST_TEST(report.cut_sessions.count(w.session()) == 1u);
+  BOOST_TEST(state.count(w.session()) == 2u);
+  BOOST_TEST(state.find_session(w.session())->last_signature() == w.signature_after(2));
+  BOOST_REQUIRE(!report.problems.empty());
+  BOOST_TEST(report.problems[0].what.find("skip from index 2 to 3") != std::string::npos, report.problems[0].what);
+}
+
+// More rows than the session row records: the recorded ones are what its last
+// signature signs; they stay, and the rest is to be replaced.
+BOOST_AUTO_TEST_CASE(rows_past_the_recorded_count_are_left_out) {
+  signed_world w;
+  w.edits(3);
+  auto stored = stored_map(w);
+  auto& s = stored.sessions.at(0);
+  s.recorded_count = 3;
+  s.transactions.push_back(s.transactions[0]);
+  protocol::covalue_state state(w.map->id());
+  auto report = storage::restore_state(std::move(stored), state);
+  BOOST_TEST(state.count(w.session()) == 3u);
+  BOOST_TEST(state.find_session(w.session())->last_signature() == w.map->find_session(w.session())->last_signature());
+  BOOST_TEST(report.cut_sessions.count(w.session()) == 1u);
+  BOOST_REQUIRE_EQUAL(report.problems.size(), 1u);
+  BOOST_TEST(report.problems[0].what.find("records 3 transactions but 4 rows") != std::string::npos);
+}
+
+// Fewer rows than recorded, and no checkpoint: nothing of the session is signed.
+BOOST_AUTO_TEST_CASE(rows_missing_at_the_end_drop_a_session_without_checkpoints) {
+  signed_world w;
+  w.edits(3);
+  auto stored = stored_map(w);
+  stored.sessions.at(0).recorded_count = 5;
+  protocol::covalue_state state(w.map->id());
+  auto report = storage::restore_state(std::move(stored), state);
+  BOOST_TEST(state.count(w.session()) == 0u);
+  BOOST_TEST(report.cut_sessions.count(w.session()) == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_header_that_is_not_the_ids_restores_nothing) {
   signed_world w;
   w.edit("a", 1);

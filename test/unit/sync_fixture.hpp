@@ -48,7 +48,14 @@ class signed_world {
   void edit(const std::string& key, int value) {
     const std::string changes = "[{\"op\":\"set\",\"key\":\"" + key + "\",\"value\":" + std::to_string(value) + "}]";
     writer_->append_trusting(*map, changes, kNow + 10 + edits_++);
+    signatures_.push_back(map->find_session(session())->last_signature());
   }
+  // Edits k0 = 0, k1 = 1, …, `n` of them.
+  void edits(int n) {
+    for (int i = 0; i < n; ++i) edit("k" + std::to_string(i), i);
+  }
+  // The session's signature after its first `n` edits (a checkpoint's, for tests).
+  const std::string& signature_after(std::size_t n) const { return signatures_.at(n - 1); }
   const std::string& session() const { return writer_->session_id(); }
 
   // What a peer that holds `from` lacks of `state`, as decoded content messages.
@@ -88,6 +95,7 @@ class signed_world {
  private:
   std::optional<protocol::local_writer> writer_;
   int edits_ = 0;
+  std::vector<std::string> signatures_;
 };
 
 }  // namespace moai::test
