@@ -3,6 +3,8 @@
 //   moai [serve] [flags]   run the server (default)
 //   moai agent generate [--name NAME] [flags]
 //                          create the server's account, store it, print PEER_ID/PEER_SECRET
+//   moai backup | restore | check | export | import …
+//                          the operator's commands (actors/operations/operations.hpp)
 //   moai version           print the version
 //   moai help              print the configuration reference
 #include <cstdio>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "actors/agent/account_setup.hpp"
+#include "actors/operations/operations.hpp"
 #include "actors/server/server.hpp"
 #include "config/config.hpp"
 
@@ -24,10 +27,12 @@ void print_help() {
       "moai %s — a sync server for cojson (Jazz)\n\n"
       "usage: moai [serve] [--config moai.toml] [flags]\n"
       "       moai agent generate [--name NAME] [--config moai.toml] [flags]\n"
+      "%s"
       "       moai version\n"
       "       moai help\n\n"
-      "Configuration: defaults < TOML file (--config or MOAI_CONFIG) < environment < flags.\n\n%s",
-      MOAI_VERSION, moai::config_reference().c_str());
+      "Configuration: defaults < TOML file (--config or MOAI_CONFIG) < environment < flags.\n"
+      "Every command takes the store from it as the server does.\n\n%s",
+      MOAI_VERSION, moai::actors::operations_usage(), moai::config_reference().c_str());
 }
 
 }  // namespace
@@ -47,6 +52,7 @@ int main(int argc, char** argv) {
     print_help();
     return 0;
   }
+  if (moai::actors::is_operation(command)) return moai::actors::run_operation(command, args);
   if (command == "agent") {
     if (args.empty() || args[0] != "generate") {
       std::fprintf(stderr, "moai: usage: moai agent generate [--name NAME] [flags]\n");

@@ -3,22 +3,14 @@
 // acknowledged write in PostgreSQL instead of SQLite. Needs the test PostgreSQL server
 // (ctest's `postgres` fixture sets MOAI_TEST_POSTGRES_URL).
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { chaos } from "../interop/lib/chaos.mjs";
-import { log, startServer } from "../interop/lib/harness.mjs";
+import { freshPostgresSchema, log, startServer } from "../interop/lib/harness.mjs";
 
 export async function run(ctx) {
   if (ctx.kind !== "moai") return log("PostgreSQL storage is moai's own; nothing to check on the reference server");
-  const base = process.env.MOAI_TEST_POSTGRES_URL;
-  assert.ok(base, "MOAI_TEST_POSTGRES_URL is not set (ctest's postgres fixture sets it; see scripts/test-postgres)");
-  const schema = `moai_chaos_${process.pid}`;
-  execFileSync("psql", [base, "-q", "-c", `DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`]);
-  const url = `${base}${base.includes("?") ? "&" : "?"}options=-csearch_path%3D${schema}`;
-  const options = {
-    dbPath: join(ctx.workDir, "unused.db"),
-    args: ["--storage", "postgres", "--postgres-url", url, "--max-peer-queue-bytes", "65536"],
-  };
+  const pg = freshPostgresSchema("chaos");
+  const options = { dbPath: join(ctx.workDir, "unused.db"), args: [...pg.args, "--max-peer-queue-bytes", "65536"] };
   let server = await startServer(ctx, options);
   assert.match(server.logs(), /storage=postgres/);
   const { cutOff } = await chaos(ctx, {
@@ -30,5 +22,5 @@ export async function run(ctx) {
     },
   });
   assert.equal(cutOff, 0, "clients that read were never cut off as slow consumers");
-  execFileSync("psql", [base, "-q", "-c", `DROP SCHEMA ${schema} CASCADE`]);
+  pg.drop();
 }

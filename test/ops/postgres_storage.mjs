@@ -5,15 +5,12 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { ackTrackingClient, loadOrFail, log, newClient, startServer, waitFor } from "../interop/lib/harness.mjs";
+import {
+  ackTrackingClient, freshPostgresSchema, loadOrFail, log, newClient, startServer, waitFor,
+} from "../interop/lib/harness.mjs";
 
 export async function run(ctx) {
-  const base = process.env.MOAI_TEST_POSTGRES_URL;
-  assert.ok(base, "MOAI_TEST_POSTGRES_URL is not set (ctest's postgres fixture sets it; see scripts/test-postgres)");
-  const schema = `moai_ops_${process.pid}`;
-  execFileSync("psql", [base, "-q", "-c", `DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`]);
-  const url = `${base}${base.includes("?") ? "&" : "?"}options=-csearch_path%3D${schema}`;
-  const args = ["--storage", "postgres", "--postgres-url", url];
+  const { url, args, drop } = freshPostgresSchema("ops");
   const dbPath = join(ctx.workDir, "unused.db");
   let server = await startServer(ctx, { dbPath, args });
   assert.match(server.logs(), /storage=postgres/);
@@ -46,5 +43,5 @@ export async function run(ctx) {
     "--postgres-url", "postgresql://nobody@/nothing?host=/nonexistent-dir"], { encoding: "utf8", timeout: 20000 });
   assert.notEqual(refused.status, 0, "a server without its database does not start");
   assert.match(refused.stdout + refused.stderr, /storage could not be opened.*PostgreSQL/);
-  execFileSync("psql", [base, "-q", "-c", `DROP SCHEMA ${schema} CASCADE`]);
+  drop();
 }

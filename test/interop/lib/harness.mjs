@@ -276,3 +276,41 @@ export function randomCoId() {
   for (let i = 0; i < 26; i++) s += alphabet[Math.floor(Math.random() * alphabet.length)];
   return s;
 }
+
+// Runs a moai command (backup, check, export, …) to its end without blocking the event
+// loop, so clients keep syncing meanwhile: {status, stdout, stderr}.
+export function moaiCommand(ctx, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ctx.moai, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr }));
+  });
+}
+
+// A schema of its own on the test PostgreSQL server (ctest's `postgres` fixture sets
+// MOAI_TEST_POSTGRES_URL): {url, args} for a server or command that stores there, and
+// drop() to remove it.
+export function freshPostgresSchema(name) {
+  const base = process.env.MOAI_TEST_POSTGRES_URL;
+  if (!base) throw new Error("MOAI_TEST_POSTGRES_URL is not set (ctest's postgres fixture sets it; see scripts/test-postgres)");
+  const schema = `moai_${name}_${process.pid}`;
+  execFileSync("psql", [base, "-q", "-c", `DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`]);
+  const url = `${base}${base.includes("?") ? "&" : "?"}options=-csearch_path%3D${schema}`;
+  return {
+    url,
+    args: ["--storage", "postgres", "--postgres-url", url],
+    drop: () => execFileSync("psql", [base, "-q", "-c", `DROP SCHEMA ${schema} CASCADE`]),
+  };
+}
+
+// A writer (ackTrackingClient) with a group everyone can read: {…client, group, session}.
+export async function publicWriter(ctx, server, name = "Writer") {
+  const writer = await ackTrackingClient(ctx, server.url, name);
+  const group = writer.node.createGroup();
+  group.addMember("everyone", "reader");
+  return { ...writer, group, session: writer.node.currentSessionID };
+}

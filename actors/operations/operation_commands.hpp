@@ -1,0 +1,10 @@
+// The operations, one function each (operations.cpp dispatches by name).
+#pragma once
+
+#include "actors/operations/command_line.hpp"
+
+namespace moai::actors {
+
+int run_check(const command_args& args);     // check.cpp
+
+}  // namespace moai::actors

@@ -1,0 +1,46 @@
+#include "actors/operations/operations.hpp"
+
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "actors/operations/operation_commands.hpp"
+
+namespace moai::actors {
+namespace {
+
+struct operation {
+  int (*run)(const command_args&);
+  std::set<std::string> switches;
+  std::set<std::string> valued;
+};
+
+const std::map<std::string, operation>& operations() {
+  static const std::map<std::string, operation> table = {
+      {"check", {run_check, {"--repair"}, {}}},
+  };
+  return table;
+}
+
+}  // namespace
+
+bool is_operation(const std::string& command) {
+  return operations().count(command) > 0;
+}
+
+int run_operation(const std::string& command, const std::vector<std::string>& args) {
+  const auto& op = operations().at(command);
+  try {
+    return op.run(parse_command_args(args, op.switches, op.valued));
+  } catch (const config_error& e) {
+    std::fprintf(stderr, "moai: configuration error: %s\n", e.what());
+    return 2;
+  }
+}
+
+const char* operations_usage() {
+  return "       moai check [--repair] [flags]     verify every stored CoValue; --repair cuts damaged\n"
+         "                                         sessions back to their last verified signature\n";
+}
+
+}  // namespace moai::actors
