@@ -5,6 +5,8 @@
 
 namespace moai::actors {
 
+int run_backup(const command_args& args);    // backup.cpp
+int run_restore(const command_args& args);   // backup.cpp
 int run_check(const command_args& args);     // check.cpp
 
 }  // namespace moai::actors

@@ -17,6 +17,8 @@ struct operation {
 
 const std::map<std::string, operation>& operations() {
   static const std::map<std::string, operation> table = {
+      {"backup", {run_backup, {}, {}}},
+      {"restore", {run_restore, {"--force"}, {}}},
       {"check", {run_check, {"--repair"}, {}}},
   };
   return table;
@@ -39,7 +41,10 @@ int run_operation(const std::string& command, const std::vector<std::string>& ar
 }
 
 const char* operations_usage() {
-  return "       moai check [--repair] [flags]     verify every stored CoValue; --repair cuts damaged\n"
+  return "       moai backup DEST [flags]          copy the SQLite store while a server runs\n"
+         "       moai restore BACKUP [--force] [flags]\n"
+         "                                         bring a backup back (server stopped)\n"
+         "       moai check [--repair] [flags]     verify every stored CoValue; --repair cuts damaged\n"
          "                                         sessions back to their last verified signature\n";
 }
 

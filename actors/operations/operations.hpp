@@ -1,5 +1,8 @@
 // The operator's commands beside `moai serve`:
 //
+//   moai backup DEST           a consistent copy of the SQLite store while a server runs
+//   moai restore BACKUP [--force]
+//                              the copy back as the configured database (server stopped)
 //   moai check [--repair]      every stored CoValue verified as a client verifies content
 //
 // Each takes the store from the same configuration as the server (flags, environment,

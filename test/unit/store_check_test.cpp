@@ -1,12 +1,14 @@
-// moai check's walk over a real SQLite store with damage planted in its rows, and the
-// repair that cuts damaged sessions back.
+// moai check's walk over a real SQLite store with damage planted in its rows, the
+// repair that cuts damaged sessions back, and moai backup / restore's copies.
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
+#include <fstream>
 #include <map>
 
+#include "storage/backup.hpp"
 #include "storage/covalue_store.hpp"
 #include "storage/session_batches.hpp"
 #include "storage/store_check.hpp"
@@ -158,6 +160,35 @@ BOOST_AUTO_TEST_CASE(check_finds_planted_damage_and_repair_cuts_it_back) {
     BOOST_TEST(s->load_known(gapped.id())->at(gapped.w.session()) == 5u);
   }
   remove_db(path);
+}
+
+BOOST_AUTO_TEST_CASE(backup_and_restore_copy_the_database_whole) {
+  const std::string source = temp_path("source"), copy = temp_path("copy"), fresh = temp_path("fresh");
+  stored_world world;
+  {
+    auto server = open_sqlite_store(source, "normal");  // a server keeps it open meanwhile
+    world.store(*server);
+    auto report = backup_sqlite(source, copy);
+    BOOST_TEST(report.integrity == "ok");
+    BOOST_TEST(report.pages > 0u);
+    BOOST_TEST(report.rows.covalues == world.covalues());
+    BOOST_TEST(report.rows.transactions == server->stats().transactions);
+    BOOST_CHECK_THROW(backup_sqlite(source, copy), std::runtime_error);  // never over an existing file
+    BOOST_CHECK_THROW(restore_sqlite(copy, source, true), std::runtime_error);  // a server has it open
+  }
+  auto restored = restore_sqlite(copy, fresh, false);
+  BOOST_TEST(restored.rows.covalues == world.covalues());
+  {
+    auto s = open_sqlite_store(fresh, "normal", store_access::read_only);
+    BOOST_TEST(walk_all(*s).empty());
+    BOOST_TEST(s->load_known(world.id())->at(world.w.session()) == 5u);
+  }
+  BOOST_CHECK_THROW(restore_sqlite(copy, fresh, false), std::runtime_error);  // it holds CoValues now
+  BOOST_TEST(restore_sqlite(copy, fresh, true).rows.covalues == world.covalues());
+  const std::string junk = temp_path("junk");
+  std::ofstream(junk) << "not a database";
+  BOOST_CHECK_THROW(restore_sqlite(junk, temp_path("never"), false), std::runtime_error);
+  for (const auto& p : {source, copy, fresh, junk}) remove_db(p);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

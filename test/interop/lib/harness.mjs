@@ -291,6 +291,16 @@ export function moaiCommand(ctx, args) {
   });
 }
 
+// The transactions a node holds of one session of `value`, as JSON texts in order.
+export function sessionTransactions(value, session) {
+  const out = [];
+  for (const msg of value.core.verified.newContentSince(undefined) ?? []) {
+    const piece = msg.new[session];
+    if (piece) piece.newTransactions.forEach((tx, i) => (out[piece.after + i] = JSON.stringify(tx)));
+  }
+  return out;
+}
+
 // A schema of its own on the test PostgreSQL server (ctest's `postgres` fixture sets
 // MOAI_TEST_POSTGRES_URL): {url, args} for a server or command that stores there, and
 // drop() to remove it.
