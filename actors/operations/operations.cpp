@@ -20,6 +20,8 @@ const std::map<std::string, operation>& operations() {
       {"backup", {run_backup, {}, {}}},
       {"restore", {run_restore, {"--force"}, {}}},
       {"check", {run_check, {"--repair"}, {}}},
+      {"export", {run_export, {}, {"--out"}}},
+      {"import", {run_import, {}, {}}},
   };
   return table;
 }
@@ -45,7 +47,10 @@ const char* operations_usage() {
          "       moai restore BACKUP [--force] [flags]\n"
          "                                         bring a backup back (server stopped)\n"
          "       moai check [--repair] [flags]     verify every stored CoValue; --repair cuts damaged\n"
-         "                                         sessions back to their last verified signature\n";
+         "                                         sessions back to their last verified signature\n"
+         "       moai export ID... [--out FILE] [flags]\n"
+         "                                         CoValues and their dependencies as JSON lines\n"
+         "       moai import FILE|- [flags]        verify and store such lines (server stopped)\n";
 }
 
 }  // namespace moai::actors

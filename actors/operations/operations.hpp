@@ -4,6 +4,9 @@
 //   moai restore BACKUP [--force]
 //                              the copy back as the configured database (server stopped)
 //   moai check [--repair]      every stored CoValue verified as a client verifies content
+//   moai export ID… [--out FILE]
+//                              CoValues and their dependencies as sync content messages
+//   moai import FILE           such messages verified and stored (server stopped)
 //
 // Each takes the store from the same configuration as the server (flags, environment,
 // the TOML file), prints what it did on stdout (progress on stderr when that is a
