@@ -54,6 +54,8 @@ struct config {
   log::format log_format = log::format::json;
   std::uint32_t inspect_interval_ms = 60000;  // periodic actor inspection record; 0 = off
   bool debug_endpoints = false;               // GET /debug/actors
+  // [admin]
+  std::string admin_token;  // MOAI_ADMIN_TOKEN: the admin page at /admin (off when empty)
   // [limits]
   std::uint64_t max_frame_bytes = 64ull << 20;
   std::uint32_t max_connections = 10000;

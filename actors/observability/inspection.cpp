@@ -32,6 +32,31 @@ std::uint64_t actor_registry::count(const std::string& kind) {
   return n;
 }
 
+std::vector<actor_mailbox> actor_registry::busiest(std::size_t n) {
+  std::vector<actor_mailbox> out;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const std::int64_t now_ns = std::chrono::steady_clock::now().time_since_epoch().count();
+    for (const auto& w : probes_) {
+      auto p = w.lock();
+      if (!p) continue;
+      const auto depth = p->mailbox.load(std::memory_order_relaxed);
+      const auto since = p->backlog_since_ns.load(std::memory_order_relaxed);
+      out.push_back({p->kind, p->id, depth, since != 0 && depth > 0 ? (now_ns - since) / 1e6 : 0.0});
+    }
+  }
+  auto busier = [](const actor_mailbox& a, const actor_mailbox& b) {
+    return a.mailbox != b.mailbox ? a.mailbox > b.mailbox : a.backlog_ms > b.backlog_ms;
+  };
+  if (out.size() > n) {
+    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), out.end(), busier);
+    out.resize(n);
+  } else {
+    std::sort(out.begin(), out.end(), busier);
+  }
+  return out;
+}
+
 std::vector<actor_kind_summary> actor_registry::summary(bool advance_rates) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto now = std::chrono::steady_clock::now();

@@ -55,6 +55,14 @@ struct actor_kind_summary {
   double oldest_backlog_ms = 0;
 };
 
+// One actor's mailbox, for the admin page's busiest actors.
+struct actor_mailbox {
+  std::string kind;
+  std::uint64_t id = 0;
+  std::uint64_t mailbox = 0;
+  double backlog_ms = 0;
+};
+
 class actor_registry {
  public:
   // Creates and registers a probe; the registry forgets it once the actor drops it.
@@ -66,6 +74,9 @@ class actor_registry {
 
   // Live actors of `kind` (cheap: no sampling).
   std::uint64_t count(const std::string& kind);
+
+  // The `n` live actors with the most messages waiting (ties: the longest backlog).
+  std::vector<actor_mailbox> busiest(std::size_t n);
 
  private:
   std::mutex mutex_;

@@ -3,7 +3,9 @@
 #include <memory>
 #include <utility>
 
+#include "actors/admin/admin_page.hpp"
 #include "actors/observability/prometheus.hpp"
+#include "gateway/server/static_files.hpp"
 
 #ifndef MOAI_VERSION
 #define MOAI_VERSION "0.0.0"
@@ -75,6 +77,14 @@ gateway::router make_routes(const route_targets& t) {
                      respond(std::move(r));
                    }});
   });
+  if (t.admin) {
+    // The page asks for the token and sends it with every request for data; its files
+    // hold none.
+    routes.prefix("", "/admin/api/", to_gateway(*t.admin));
+    auto page = gateway::static_files(admin_page_files(), "/admin/index.html");
+    routes.exact("", "/admin", page);
+    routes.prefix("", "/admin/", page);
+  }
   if (t.debug_endpoints) {
     routes.exact("GET", "/debug/actors", [t](http_request&&, responder respond) {
       caf::anon_send(t.inspector, actors_report_request{[respond](std::vector<actor_kind_summary> kinds) {

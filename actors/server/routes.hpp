@@ -1,10 +1,12 @@
 // The HTTP routes of a running server, as one table: /health, /metrics, /debug/actors,
-// the agent API and the LLM proxy (gateway actors), CORS preflight; everything else 404.
+// the agent API, the LLM proxy and the admin page's data (gateway actors), the admin
+// page's files, CORS preflight; everything else 404.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "actors/http_gateway.hpp"
@@ -24,6 +26,7 @@ struct route_targets {
   inspector_actor inspector;
   http_gateway_actor agent;
   http_gateway_actor llm;
+  std::optional<http_gateway_actor> admin;  // set when admin.token is: the admin page is on
   bool debug_endpoints = false;
 };
 

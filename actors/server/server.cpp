@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "actors/admin/admin_gateway.hpp"
 #include "actors/agent/agent_gateway.hpp"
 #include "actors/agent/agent_node.hpp"
 #include "actors/llm/llm_gateway.hpp"
@@ -240,6 +241,15 @@ int run_server(const config& cfg) {
   targets.agent = agent;
   targets.llm = llm;
   targets.debug_endpoints = cfg.debug_endpoints;
+  if (!cfg.admin_token.empty()) {
+    admin_targets admin;
+    admin.token = cfg.admin_token;
+    admin.manager = manager;
+    admin.metrics = metrics.get();
+    admin.server_counters = targets.server_counters;
+    admin.started = started;
+    targets.admin = spawn_admin_gateway(system, std::move(admin));
+  }
   const auto options = listener_options(cfg);
   server = std::make_unique<gateway::http_server>(options, on_sync, make_routes(targets));
   std::uint16_t port = 0;
@@ -258,6 +268,7 @@ int run_server(const config& cfg) {
              {"mode", cfg.mode},
              {"storage", store->kind()},
              {"db_path", cfg.db_path},
+             {"admin_page", !cfg.admin_token.empty()},
              {"scheduler_threads", scheduler_threads},
              {"io_threads", options.io_threads}});
 
@@ -311,6 +322,7 @@ int run_server(const config& cfg) {
   caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(inspector, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(llm, caf::exit_reason::user_shutdown);
+  if (targets.admin) caf::anon_send_exit(*targets.admin, caf::exit_reason::user_shutdown);
   system.await_all_actors_done();
   timers.stop();
   {

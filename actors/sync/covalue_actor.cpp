@@ -203,6 +203,40 @@ void restore(self_ptr self, storage::stored_covalue&& stored) {
   note_dependency_changes(c);
 }
 
+// The admin page's view of the CoValue: its header, its sessions, and the peers that
+// said they hold it.
+inspect_reply inspect(self_ptr self, bool in_memory) {
+  auto& c = parts_of(self);
+  inspect_reply r;
+  r.id = self->state.id;
+  r.in_memory = in_memory;
+  if (!c.cv.has_header()) return r;
+  r.found = true;
+  r.deleted = c.cv.is_deleted();
+  r.header = c.cv.header()->json;
+  for (const auto& log : c.cv.sessions()) {
+    inspected_session s;
+    s.session_id = log.id();
+    s.transactions = log.count();
+    for (const auto& tx : log.transactions()) {
+      s.size += tx.size;
+      s.private_transactions += tx.is_private ? 1 : 0;
+    }
+    s.last_signature = log.last_signature();
+    if (log.count() > 0) s.last_made_at = log.transactions().back().made_at;
+    r.sessions.push_back(std::move(s));
+  }
+  c.peers.for_each([&](peer_key key, const peer_entry& e) {
+    inspected_peer p;
+    p.peer_id = e.record.peer_id;
+    p.upstream = self->state.ctx.upstream && self->state.ctx.upstream->peer.id() == key;
+    p.has_header = e.record.said.header;
+    for (const auto& [session, count] : e.record.said.sessions) p.transactions += count;
+    r.peers.push_back(p);
+  });
+  return r;
+}
+
 availability available_now(self_ptr self) {
   const auto* h = parts_of(self).cv.header();
   return availability{self->state.id, true, h->is_account(), h->is_account() ? h->initial_admin : std::string()};
@@ -282,6 +316,12 @@ covalue_impl::behavior_type covalue_behavior(self_ptr self, std::string id, cova
                c.retire.routed();
                if (!c.cv.has_header()) return snapshot_reply{self->state.id, nullptr};
                return snapshot_reply{self->state.id, std::make_shared<const protocol::covalue_state>(c.cv)};
+             }),
+      probed(self,
+             [=](inspect_query& q) -> inspect_reply {
+               parts_of(self).retire.routed();
+               touched(self);
+               return inspect(self, q.in_memory);
              }),
       probed(self,
              [=](idle_tick_atom) {

@@ -99,6 +99,10 @@ class peer_table {
   void erase(peer_key key) { entries_.erase(key); }
   bool contains(peer_key key) const { return entries_.count(key) > 0; }
   std::size_t size() const { return entries_.size(); }
+  template <class F>
+  void for_each(F f) const {
+    for (const auto& [key, e] : entries_) f(key, e);
+  }
 
   // Someone we asked for our header may still send it.
   bool header_may_come() const {

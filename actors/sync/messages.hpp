@@ -120,6 +120,38 @@ struct snapshot_reply {
   std::shared_ptr<const protocol::covalue_state> state;  // null when not available
 };
 
+// The admin page's lookup: what a CoValue actor holds of its CoValue and which
+// connections hold it. Routed like any message about the CoValue (one not in memory is
+// loaded from storage, and retires again when idle); asks nothing of the upstream.
+struct inspect_query {
+  std::string id;
+  bool in_memory = false;  // set by the manager: the CoValue was in memory before this query
+};
+struct inspected_session {
+  std::string session_id;
+  std::uint32_t transactions = 0;
+  std::uint32_t private_transactions = 0;  // ciphertext only
+  std::uint64_t size = 0;                  // cojson's measure: the changes' (or ciphertext's) length
+  std::string last_signature;
+  std::uint64_t last_made_at = 0;
+};
+struct inspected_peer {
+  std::uint64_t peer_id = 0;  // the connection's number (as in the logs)
+  bool upstream = false;
+  // What the peer itself said it holds (load, known, content).
+  bool has_header = false;
+  std::uint64_t transactions = 0;
+};
+struct inspect_reply {
+  std::string id;
+  bool found = false;  // a header is held
+  bool in_memory = false;
+  bool deleted = false;
+  std::string header;  // canonical JSON
+  std::vector<inspected_session> sessions;
+  std::vector<inspected_peer> peers;
+};
+
 // An idle CoValue actor asks to stop; granted only if nothing was routed to it since.
 struct retire_request {
   std::string id;
@@ -151,13 +183,15 @@ using evict_atom = caf::atom_constant<caf::atom("evict")>;
 using covalue_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
                      caf::replies_to<dependency_push>::with<push_done>, caf::replies_to<known_query>::with<known_reply>,
-                     caf::replies_to<snapshot_query>::with<snapshot_reply>, caf::reacts_to<retire_decision>,
+                     caf::replies_to<snapshot_query>::with<snapshot_reply>,
+                     caf::replies_to<inspect_query>::with<inspect_reply>, caf::reacts_to<retire_decision>,
                      caf::reacts_to<evict_atom>, caf::reacts_to<upstream_link>>;
 
 using sync_manager_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
                      caf::replies_to<dependency_push>::with<push_done>, caf::replies_to<known_query>::with<known_reply>,
                      caf::replies_to<snapshot_query>::with<snapshot_reply>,
+                     caf::replies_to<inspect_query>::with<inspect_reply>,
                      caf::reacts_to<retire_request>, caf::replies_to<stats_query>::with<manager_stats>,
                      caf::reacts_to<upstream_link>>;
 
@@ -213,6 +247,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::known_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::known_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::snapshot_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::snapshot_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::inspect_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::inspect_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::retire_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::retire_decision)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::manager_stats)

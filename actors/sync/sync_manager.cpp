@@ -130,6 +130,10 @@ sync_manager_actor spawn_sync_manager(caf::actor_system& system, storage_actor s
         probed(self, [=](snapshot_query& q) -> caf::delegated<snapshot_reply> {
           return self->delegate(route(self, q.id).actor, std::move(q));
         }),
+        probed(self, [=](inspect_query& q) -> caf::delegated<inspect_reply> {
+          q.in_memory = self->state.covalues.count(q.id) > 0;
+          return self->delegate(route(self, q.id).actor, std::move(q));
+        }),
         probed(self, [=](retire_request& r) {
           auto& st = self->state;
           auto it = st.covalues.find(r.id);

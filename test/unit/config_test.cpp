@@ -89,6 +89,20 @@ BOOST_AUTO_TEST_CASE(every_named_variable) {
   }
 }
 
+// The admin page's token: off by default, from the file, the environment or a flag,
+// never in the logged description, and listed by moai help.
+BOOST_AUTO_TEST_CASE(admin_token) {
+  BOOST_TEST(load_config({}, {}).admin_token.empty());
+  std::string file = write_toml("[admin]\ntoken = \"from-file\"\n");
+  BOOST_TEST(load_config({"--config", file}, {}).admin_token == "from-file");
+  BOOST_TEST(load_config({"--config", file}, {{"MOAI_ADMIN_TOKEN", "from-env"}}).admin_token == "from-env");
+  config c = load_config({"--config", file, "--admin-token", "from-flag"}, {{"MOAI_ADMIN_TOKEN", "from-env"}});
+  BOOST_TEST(c.admin_token == "from-flag");
+  for (const auto& [key, value] : describe(c)) BOOST_TEST(value.find("from-flag") == std::string::npos);
+  BOOST_TEST(config_reference().find("MOAI_ADMIN_TOKEN, toml admin.token") != std::string::npos);
+  std::remove(file.c_str());
+}
+
 BOOST_AUTO_TEST_CASE(bad_values_name_key_and_source) {
   std::string e = error_of({}, {{"PORT", "http"}});
   BOOST_TEST(e.find("server.port") != std::string::npos);
