@@ -47,6 +47,26 @@ const std::vector<migration>& migrations() {
   return all;
 }
 
+// A prepared statement in use: reset when taken and when left. A statement left on a row
+// keeps its read snapshot open, and while any snapshot is open the WAL cannot be
+// checkpointed past it: a server that never let go of one grew its WAL without bound.
+class statement_use {
+ public:
+  explicit statement_use(SQLite::Statement& s) : s_(s) { s_.reset(); }
+  ~statement_use() {
+    try {
+      s_.reset();
+    } catch (...) {
+      // a failed step already ended the statement
+    }
+  }
+  statement_use(const statement_use&) = delete;
+  statement_use& operator=(const statement_use&) = delete;
+
+ private:
+  SQLite::Statement& s_;
+};
+
 class sqlite_store final : public covalue_store {
  public:
   sqlite_store(const std::string& path, const std::string& synchronous, store_access access)
@@ -56,6 +76,9 @@ class sqlite_store final : public covalue_store {
                       SQLite::OPEN_NOMUTEX) {
     if (access != store_access::read_only) db_.exec("PRAGMA journal_mode = WAL;");
     db_.exec("PRAGMA synchronous = " + synchronous + ";");
+    // After a checkpoint the WAL file is cut back to this, so a burst does not keep its
+    // size on disk for good.
+    if (access != store_access::read_only) db_.exec("PRAGMA journal_size_limit = 67108864;");
     db_.exec("PRAGMA foreign_keys = OFF;");
     db_.setBusyTimeout(5000);
     if (access != store_access::read_only) migrate();
@@ -96,6 +119,7 @@ class sqlite_store final : public covalue_store {
     out.id = id;
     out.header = std::move(row->second);
     auto& s = *find_sessions_;
+    const statement_use used_s(s);
     s.reset();
     s.bind(1, row->first);
     std::vector<std::int64_t> session_rows;
@@ -110,6 +134,7 @@ class sqlite_store final : public covalue_store {
     }
     for (std::size_t i = 0; i < out.sessions.size(); ++i) {
       auto& t = *find_transactions_;
+      const statement_use used_t(t);
       t.reset();
       t.bind(1, session_rows[i]);
       auto& session = out.sessions[i];
@@ -120,6 +145,7 @@ class sqlite_store final : public covalue_store {
         session.transactions.push_back(t.getColumn(1).getString());
       }
       auto& sig = *find_signatures_;
+      const statement_use used_sig(sig);
       sig.reset();
       sig.bind(1, session_rows[i]);
       while (sig.executeStep()) {
@@ -128,6 +154,7 @@ class sqlite_store final : public covalue_store {
       }
     }
     auto& d = *find_deleted_;
+    const statement_use used_d(d);
     d.reset();
     d.bind(1, id);
     out.deleted = d.executeStep();
@@ -152,6 +179,7 @@ class sqlite_store final : public covalue_store {
     if (!row) return std::nullopt;
     std::map<std::string, std::uint32_t> out;
     auto& s = *find_sessions_;
+    const statement_use used_s(s);
     s.reset();
     s.bind(1, row->first);
     while (s.executeStep()) out[s.getColumn(1).getString()] = static_cast<std::uint32_t>(s.getColumn(2).getInt64());
@@ -193,6 +221,7 @@ class sqlite_store final : public covalue_store {
         }
       } else if (!w.header.empty()) {
         auto& ins = *insert_covalue_;
+        const statement_use used_ins(ins);
         ins.reset();
         ins.bind(1, w.id);
         ins.bind(2, w.header);
@@ -225,6 +254,7 @@ class sqlite_store final : public covalue_store {
     auto row = find_covalue(id);
     if (!row) return 0;
     auto& q = *find_session_;
+    const statement_use used_q(q);
     q.reset();
     q.bind(1, row->first);
     q.bind(2, session_id);
@@ -243,6 +273,7 @@ class sqlite_store final : public covalue_store {
       run("DELETE FROM sessions WHERE rowID = ?", false);
     } else {
       auto& u = *update_session_;
+      const statement_use used_u(u);
       u.reset();
       u.bind(1, static_cast<std::int64_t>(keep));
       u.bind(2, signature);
@@ -305,6 +336,7 @@ class sqlite_store final : public covalue_store {
 
   std::optional<std::pair<std::int64_t, std::string>> find_covalue(const std::string& id) {
     auto& q = *find_covalue_;
+    const statement_use used_q(q);
     q.reset();
     q.bind(1, id);
     if (!q.executeStep()) return std::nullopt;
@@ -314,6 +346,7 @@ class sqlite_store final : public covalue_store {
   // Appends one batch; false if it would leave a gap after what is stored.
   bool append(std::int64_t covalue_row, const session_batch& b) {
     auto& q = *find_session_;
+    const statement_use used_q(q);
     q.reset();
     q.bind(1, covalue_row);
     q.bind(2, b.session_id);
@@ -330,6 +363,7 @@ class sqlite_store final : public covalue_store {
     const std::uint32_t new_count = b.after + static_cast<std::uint32_t>(b.transactions.size());
     if (exists && new_count >= stored) {
       auto& u = *update_session_;
+      const statement_use used_u(u);
       u.reset();
       u.bind(1, static_cast<std::int64_t>(new_count));
       u.bind(2, b.last_signature);
@@ -338,6 +372,7 @@ class sqlite_store final : public covalue_store {
       u.exec();
     } else if (!exists) {
       auto& ins = *insert_session_;
+      const statement_use used_ins(ins);
       ins.reset();
       ins.bind(1, covalue_row);
       ins.bind(2, b.session_id);
@@ -359,6 +394,7 @@ class sqlite_store final : public covalue_store {
     // as a checkpoint, so a load that cuts the session short after them still keeps them.
     if (b.checkpoint || new_count < stored) {
       auto& s = *insert_signature_;
+      const statement_use used_s(s);
       s.reset();
       s.bind(1, session_row);
       s.bind(2, static_cast<std::int64_t>(new_count - 1));
