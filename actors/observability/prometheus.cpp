@@ -94,6 +94,8 @@ std::string render_prometheus(const sync_metrics& m, const gateway::server_count
   e.sample("moai_connections_total", load(server.connections_total));
   e.family("moai_connections_rejected_total", "counter", "WebSocket upgrades refused at the connection limit.");
   e.sample("moai_connections_rejected_total", load(server.connections_rejected));
+  e.family("moai_accept_failures_total", "counter", "Connections the listener could not accept (e.g. no file descriptors left).");
+  e.sample("moai_accept_failures_total", load(server.accept_failures));
   e.family("moai_slow_consumers_disconnected_total", "counter",
            "Peers disconnected because their outgoing queue exceeded the limit.");
   e.sample("moai_slow_consumers_disconnected_total", load(m.slow_consumers_closed));

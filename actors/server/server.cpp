@@ -1,6 +1,7 @@
 #include "actors/server/server.hpp"
 
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -71,13 +72,40 @@ void configure_scheduler(caf::actor_system_config& c, const config& cfg, unsigne
   }
 }
 
+// File descriptors: the soft limit (often 1,024) is raised to the hard one, and the
+// connection limit is kept below what is left once the process's own files are counted,
+// so connections are refused with 503 before accept() runs out of descriptors.
+std::uint32_t connection_limit(const config& cfg) {
+  constexpr rlim_t kOwnFiles = 64;  // databases, logs, upstream links, listeners
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return cfg.max_connections;
+  const rlim_t before = limit.rlim_cur;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  const rlim_t usable = limit.rlim_cur > kOwnFiles * 2 ? limit.rlim_cur - kOwnFiles : limit.rlim_cur / 2;
+  if (cfg.max_connections <= usable) {
+    log::info("server", "file descriptors", {{"soft_limit_was", static_cast<unsigned long long>(before)},
+                                             {"soft_limit", static_cast<unsigned long long>(limit.rlim_cur)},
+                                             {"max_connections", cfg.max_connections}});
+    return cfg.max_connections;
+  }
+  log::warn("server", "limits.max_connections is above what the file descriptor limit allows; lowered",
+            {{"configured", cfg.max_connections},
+             {"lowered_to", static_cast<unsigned long long>(usable)},
+             {"nofile_limit", static_cast<unsigned long long>(limit.rlim_cur)},
+             {"hint", "raise the hard limit (ulimit -Hn, or the container's nofile) to allow more"}});
+  return static_cast<std::uint32_t>(usable);
+}
+
 gateway::server_options listener_options(const config& cfg) {
   gateway::server_options options;
   options.host = cfg.host;
   options.port = cfg.port;
   options.io_threads = effective_threads(cfg.io_threads);
   options.max_frame_bytes = cfg.max_frame_bytes;
-  options.max_connections = cfg.max_connections;
+  options.max_connections = connection_limit(cfg);
   options.max_body_bytes = cfg.max_body_bytes;
   options.idle_timeout = std::chrono::milliseconds(cfg.idle_timeout_ms);
   options.ping_text = [dc = cfg.datacenter] {

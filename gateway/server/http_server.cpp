@@ -69,14 +69,33 @@ void http_server::impl::do_accept() {
 
 void http_server::impl::on_accept(beast::error_code ec, connection_socket socket) {
   if (!accepting) return;
-  if (ec) {
-    log::warn("gateway", "accept failed", {{"error", ec.message()}});
-  } else {
+  if (!ec) {
+    accept_backoff = std::chrono::milliseconds(0);
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     std::make_shared<http_session>(std::move(socket), this)->run();
+    return do_accept();
   }
-  do_accept();
+  // Out of file descriptors (or another accept failure): the pending connection stays in
+  // the kernel's queue, so accepting again at once fails again at once — a loop that
+  // burned a core and wrote gigabytes of log. Wait, doubling up to a second, and say so
+  // at most every ten seconds.
+  ++accept_failures;
+  counters.accept_failures++;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_accept_log >= std::chrono::seconds(10)) {
+    log::warn("gateway", "accept failed; retrying with backoff",
+              {{"error", ec.message()},
+               {"failures", accept_failures},
+               {"open_connections", counters.connections_open.load()}});
+    last_accept_log = now;
+    accept_failures = 0;
+  }
+  accept_backoff = std::clamp(accept_backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+  accept_retry->expires_after(accept_backoff);
+  accept_retry->async_wait([this](beast::error_code wait_error) {
+    if (!wait_error && accepting) do_accept();
+  });
 }
 
 http_server::http_server(server_options options, sync_acceptor on_sync, http_handler on_http)
@@ -114,6 +133,7 @@ void http_server::stop_accepting() {
     beast::error_code ec;
     impl->acceptor->close(ec);
     impl->ping_ticker->cancel();
+    impl->accept_retry->cancel();
   });
   for (auto& session : s.open_sessions()) session->close(1001, "server shutting down");
 }

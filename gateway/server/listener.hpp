@@ -84,6 +84,7 @@ struct http_server::impl {
   // before the members sessions touch as they go.
   ~impl() {
     ping_ticker.reset();
+    accept_retry.reset();
     acceptor.reset();
     work.clear();
     {
@@ -106,6 +107,11 @@ struct http_server::impl {
 
   void do_accept();
   void on_accept(beast::error_code ec, connection_socket socket);
+  // Accept failures (EMFILE…): retried after a growing pause, logged at most every 10 s.
+  std::optional<net::steady_timer> accept_retry{std::in_place, ioc};
+  std::chrono::milliseconds accept_backoff{0};
+  std::uint64_t accept_failures = 0;  // since the last log line
+  std::chrono::steady_clock::time_point last_accept_log{};
   // The open WebSocket sessions, strongly held for a moment (to ping or close them).
   std::vector<std::shared_ptr<websocket_session>> open_sessions();
 };

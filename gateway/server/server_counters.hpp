@@ -10,6 +10,7 @@ struct server_counters {
   std::atomic<std::uint64_t> connections_open{0};
   std::atomic<std::uint64_t> connections_total{0};
   std::atomic<std::uint64_t> connections_rejected{0};
+  std::atomic<std::uint64_t> accept_failures{0};  // e.g. out of file descriptors
   std::atomic<std::uint64_t> http_requests{0};
   std::atomic<std::uint64_t> bytes_in{0};
   std::atomic<std::uint64_t> bytes_out{0};
