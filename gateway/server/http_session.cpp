@@ -1,12 +1,33 @@
 #include "gateway/server/http_session.hpp"
 
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <cctype>
 
 #include "config/log.hpp"
 #include "gateway/server/websocket_session.hpp"
 
 namespace moai::gateway {
+namespace {
+
+// What RFC 6455 §4.2.1 asks of an opening handshake that Beast's accept does not check
+// itself; nullptr when it holds. The key must be base64 of 16 bytes (24 characters, the
+// last two "==").
+const char* upgrade_problem(const http::request<http::string_body>& req) {
+  if (req.method() != http::verb::get) return "the handshake must be a GET";
+  if (req.version() < 11) return "the handshake needs HTTP/1.1";
+  if (req[http::field::sec_websocket_version] != "13") return "Sec-WebSocket-Version must be 13";
+  const auto key = req[http::field::sec_websocket_key];
+  auto base64 = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/'; };
+  if (key.size() != 24 || key.substr(22) != "==" || !base64(key[21]) ||
+      !std::all_of(key.begin(), key.begin() + 22, base64)) {
+    return "Sec-WebSocket-Key must be 16 bytes in base64";
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 http_session::http_session(connection_socket&& socket, http_server::impl* server)
     : stream_(std::move(socket)), server_(std::move(server)) {
@@ -49,6 +70,11 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     return;
   }
   if (websocket::is_upgrade(req)) {
+    if (auto wrong = upgrade_problem(req)) {
+      keep_alive_ = false;
+      write(gateway_answer(400, "bad WebSocket upgrade: " + std::string(wrong)), req.version());
+      return;
+    }
     if (!server_->accepting) {
       keep_alive_ = false;
       write(gateway_answer(503, "server is shutting down"), req.version());
