@@ -244,6 +244,10 @@ const std::vector<option>& options() {
        "and a peer over it whose socket takes under 256 KiB in 10 s (or that gets this much in acks "
        "queued while over it) is disconnected as too slow",
        number(&config::max_peer_queue_bytes, 65536, 1ull << 40), show(&config::max_peer_queue_bytes)},
+      {"limits.unstored_disconnect_ms", "MOAI_UNSTORED_DISCONNECT_MS", "unstored-disconnect-ms",
+       "content the database keeps refusing (a full disk) this long disconnects its senders with 1011, so they "
+       "see an error; it stays in memory and is stored once the database takes it",
+       number(&config::unstored_disconnect_ms, 100, 86400000), show(&config::unstored_disconnect_ms)},
       {"limits.idle_timeout_ms", "MOAI_IDLE_TIMEOUT_MS", "idle-timeout-ms",
        "a WebSocket peer that sends nothing, not even a pong, for this long is dropped (0 = never)",
        [](config& c, const std::string& v, std::string& why) {

@@ -63,6 +63,7 @@ struct config {
   std::uint32_t max_covalues_in_memory = 100000;     // idle ones retire early beyond this
   std::uint64_t max_peer_queue_bytes = 64ull << 20;  // beyond it content is held back
   std::uint32_t idle_timeout_ms = 60000;             // a silent connection is dropped; 0 = never
+  std::uint32_t unstored_disconnect_ms = 10000;      // unstorable content: its senders get 1011
 };
 
 // A bad value or unknown key; the message names the key and where it came from.

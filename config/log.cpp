@@ -4,7 +4,10 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <mutex>
+#include <string>
+#include <utility>
 
 #include "base/json_number.hpp"
 #include "base/json_text.hpp"
@@ -150,6 +153,26 @@ void write(level l, const origin& o, std::string_view message, fields f) {
   std::string line = render(l, o, message, f, static_cast<format>(g_format.load(std::memory_order_relaxed)));
   std::lock_guard<std::mutex> lock(g_write_mutex);
   std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+bool sample(std::string_view key, std::chrono::milliseconds every, std::uint64_t& suppressed) {
+  struct entry {
+    std::chrono::steady_clock::time_point last{};
+    std::uint64_t skipped = 0;
+  };
+  static std::mutex mutex;
+  static std::map<std::string, entry, std::less<>> entries;
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = entries.find(key);
+  if (it == entries.end()) it = entries.emplace(std::string(key), entry{}).first;
+  if (it->second.last != std::chrono::steady_clock::time_point{} && now - it->second.last < every) {
+    ++it->second.skipped;
+    return false;
+  }
+  suppressed = std::exchange(it->second.skipped, 0);
+  it->second.last = now;
+  return true;
 }
 
 }  // namespace moai::log

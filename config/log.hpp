@@ -2,6 +2,7 @@
 // on stderr. Every component logs through it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -66,5 +67,10 @@ inline void error(const origin& o, std::string_view m, fields f = {}) { if (enab
 // Renders one line without writing it (tests use this). Lines from actors carry
 // "actor" (the kind) and "actor_id" after the component.
 std::string render(level l, const origin& o, std::string_view message, fields f, format fmt);
+
+// For lines a failure repeats (a full disk fails every write of every CoValue): true at
+// most once per `every` for `key`; `suppressed` then counts the calls that returned false
+// in between, to be logged with the line.
+bool sample(std::string_view key, std::chrono::milliseconds every, std::uint64_t& suppressed);
 
 }  // namespace moai::log

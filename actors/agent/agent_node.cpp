@@ -329,6 +329,12 @@ agent_node_impl::behavior_type agent_node(self_ptr self, protocol::agent_identit
       probed(self, [=](incoming_frame& f) {
         on_text(self, f.text);
       }),
+      probed(self,
+             [=](disconnect_request& d) {
+               // In-process: nothing to close. Its writes wait for their acks (or time out).
+               log::warn(actor_origin(self), "the server could not store what the account wrote",
+                         {{"reason", d.reason}});
+             }),
       probed(self, [=](outgoing_messages& out) {
         for (const auto& text : out.messages) on_text(self, text);
       }),

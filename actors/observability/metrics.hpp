@@ -51,6 +51,8 @@ struct sync_metrics {
   std::atomic<std::uint64_t> slow_consumers_closed{0};
   std::atomic<std::uint64_t> content_held_back{0};
   latency_histogram storage_write_latency;
+  // The last write batch succeeded (a full disk, an I/O error: false until one does).
+  std::atomic<bool> storage_ok{true};
   // Every actor's probe: mailbox depths and message rates per actor kind.
   actor_registry actors;
 

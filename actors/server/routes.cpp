@@ -31,9 +31,12 @@ gateway::http_handler to_gateway(http_gateway_actor actor) {
 
 }  // namespace
 
-std::string health_body(bool ready, double uptime_seconds, const std::string& storage_kind) {
+std::string health_body(bool ready, bool storage_ok, double uptime_seconds,
+                        const std::string& storage_kind) {
   std::string body = "{\"status\":\"ok\",\"service\":\"sync\",\"ready\":";
   body += ready ? "true" : "false";
+  body += ",\"storage_ok\":";
+  body += storage_ok ? "true" : "false";
   body += ",\"version\":\"" MOAI_VERSION "\",\"uptime_s\":";
   body += std::to_string(static_cast<long long>(uptime_seconds));
   body += ",\"storage\":\"";
@@ -65,8 +68,12 @@ gateway::router make_routes(const route_targets& t) {
   routes.prefix("", "/covalues/", agent);
   // Any method, as the original answers it.
   routes.exact("", "/health", [t](http_request&&, responder respond) {
-    const bool ready = t.ready->load();
-    respond(gateway::json_response(ready ? 200 : 503, health_body(ready, uptime(t), t.storage_kind)));
+    // Not ready while the last storage write failed (disk full, database gone): a load
+    // balancer then sends new clients elsewhere until writes succeed again.
+    const bool storage_ok = t.metrics->storage_ok.load();
+    const bool ready = t.ready->load() && storage_ok;
+    respond(gateway::json_response(ready ? 200 : 503,
+                                   health_body(ready, storage_ok, uptime(t), t.storage_kind)));
   });
   routes.exact("GET", "/metrics", [t](http_request&&, responder respond) {
     caf::anon_send(t.inspector, actors_report_request{[t, respond](std::vector<actor_kind_summary> kinds) {

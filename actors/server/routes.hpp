@@ -33,6 +33,7 @@ struct route_targets {
 gateway::router make_routes(const route_targets& targets);
 
 // The body of GET /health.
-std::string health_body(bool ready, double uptime_seconds, const std::string& storage_kind);
+std::string health_body(bool ready, bool storage_ok, double uptime_seconds,
+                        const std::string& storage_kind);
 
 }  // namespace moai::actors

@@ -208,6 +208,7 @@ int run_server(const config& cfg) {
   covalue_opts.idle_timeout = std::chrono::milliseconds(cfg.covalue_idle_ms);
   covalue_opts.max_in_memory = cfg.max_covalues_in_memory;
   covalue_opts.require_schema = cfg.require_schema;
+  covalue_opts.unstored_grace = std::chrono::milliseconds(cfg.unstored_disconnect_ms);
   covalue_opts.server_account = cfg.peer_id;
   auto manager = spawn_sync_manager(system, storage, metrics.get(), covalue_opts, timers);
   auto inspector = spawn_inspector(system, metrics->actors, std::chrono::milliseconds(cfg.inspect_interval_ms));

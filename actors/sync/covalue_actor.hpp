@@ -30,6 +30,8 @@ struct covalue_options {
   // storage.require_schema: CoValues without header meta.$schema are refused (MaiaOS),
   // the server's own account excepted.
   bool require_schema = false;
+  // Content the database keeps refusing this long disconnects its senders (1011).
+  std::chrono::milliseconds unstored_grace{10000};
   std::string server_account;
 };
 

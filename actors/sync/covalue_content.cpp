@@ -27,10 +27,11 @@ namespace {
 // A write was not stored: its acknowledgement waits for a rewrite that is.
 void hold_ack(self_ptr self, const sync_peer& peer, bool correction, const std::string& why) {
   bool first = false;
-  auto rewrite_in = parts_of(self).durable.hold(peer.id(), correction, first);
-  if (first) {
+  auto rewrite_in = parts_of(self).durable.hold(peer.id(), correction, first, steady_clock::now());
+  std::uint64_t suppressed = 0;
+  if (first && log::sample("acknowledgements held", std::chrono::seconds(5), suppressed)) {
     log::warn(actor_origin(self), "content not stored; acknowledgements held until a rewrite succeeds",
-              {{"id", self->state.id}, {"reason", why}});
+              {{"id", self->state.id}, {"reason", why}, {"covalues_not_logged", suppressed}});
   }
   if (rewrite_in) self->state.ctx.timers->send_later(*rewrite_in, self, persist_atom::value);
 }
@@ -45,7 +46,17 @@ void rewrite_all(self_ptr self) {
     std::optional<milliseconds> retry;
     auto released = c.durable.rewrite_finished(ok, written, retry);
     if (retry) self->state.ctx.timers->send_later(*retry, self, persist_atom::value);
-    if (!ok) return;
+    if (!ok) {
+      // Unstored for too long: the senders waiting for an acknowledgement are told with a
+      // close (1011), rather than waiting without a word; they reconnect and, as the
+      // content is kept and written again, need not send it twice.
+      for (auto peer : c.durable.overdue(steady_clock::now(), self->state.ctx.options.unstored_grace)) {
+        if (auto* e = c.peers.find(peer)) {
+          self->send(e->link.handle, disconnect_request{1011, "storage unavailable; retry later"});
+        }
+      }
+      return;
+    }
     log::info(actor_origin(self), "content stored after a failed write; acknowledgements sent",
               {{"id", self->state.id}, {"peers", released.size()}});
     for (const auto& h : released) {

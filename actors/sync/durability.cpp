@@ -13,8 +13,10 @@ bool durability::write_finished(bool ok, const protocol::known_state& written) {
   return ok && !unstored();
 }
 
-std::optional<std::chrono::milliseconds> durability::hold(peer_key peer, bool correction, bool& first) {
+std::optional<std::chrono::milliseconds> durability::hold(peer_key peer, bool correction, bool& first,
+                                                          std::chrono::steady_clock::time_point now) {
   first = held_.empty();
+  if (!unstored_since_) unstored_since_ = now;
   auto same = std::find_if(held_.begin(), held_.end(), [&](const held_ack& h) { return h.peer == peer; });
   if (same == held_.end()) {
     held_.push_back({peer, correction});
@@ -47,9 +49,19 @@ std::vector<durability::held_ack> durability::rewrite_finished(bool ok, const pr
     return {};
   }
   backoff_ = std::chrono::milliseconds(0);
+  unstored_since_.reset();
+  overdue_told_ = false;
   protocol::merge_into(durable_, written);
   // Content that arrived meanwhile is acknowledged by its own write.
   return std::exchange(held_, {});
+}
+
+std::vector<peer_key> durability::overdue(std::chrono::steady_clock::time_point now, std::chrono::milliseconds grace) {
+  if (!unstored_since_ || overdue_told_ || now - *unstored_since_ < grace) return {};
+  overdue_told_ = true;
+  std::vector<peer_key> peers;
+  for (const auto& h : held_) peers.push_back(h.peer);
+  return peers;
 }
 
 }  // namespace moai::actors

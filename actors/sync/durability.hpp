@@ -44,7 +44,11 @@ class durability {
 
   // An acknowledgement to `peer` waits for a rewrite. `first`: the first one held (worth
   // a log line). Returns the delay of the rewrite to schedule, if none is scheduled.
-  std::optional<std::chrono::milliseconds> hold(peer_key peer, bool correction, bool& first);
+  std::optional<std::chrono::milliseconds> hold(peer_key peer, bool correction, bool& first,
+                                                std::chrono::steady_clock::time_point now);
+  // Content has stayed unstored for `grace` since the first held acknowledgement: the
+  // peers still waiting, once per outage (the actor disconnects them so they see it).
+  std::vector<peer_key> overdue(std::chrono::steady_clock::time_point now, std::chrono::milliseconds grace);
 
   // The scheduled rewrite starts (of everything in memory).
   void rewrite_started();
@@ -62,6 +66,8 @@ class durability {
   protocol::known_state durable_;
   std::uint32_t writes_in_flight_ = 0;
   std::vector<held_ack> held_;
+  std::optional<std::chrono::steady_clock::time_point> unstored_since_;
+  bool overdue_told_ = false;
   bool persist_scheduled_ = false;
   bool persist_in_flight_ = false;
   std::chrono::milliseconds backoff_{0};

@@ -39,9 +39,16 @@ struct outgoing_messages {
   std::vector<std::string> dependencies;
 };
 
+// "End this connection with `code`": the peer sees why (e.g. 1011 when what it sent
+// could not be stored for a while); a cojson client reconnects and syncs anew.
+struct disconnect_request {
+  std::uint16_t code = 1011;
+  std::string reason;
+};
+
 // What the sync core sends a peer. Implemented by the peer actor (a /sync WebSocket, or
 // the link to an upstream moai) and by the agent node (the server's own account).
-using sync_peer = caf::typed_actor<caf::reacts_to<outgoing_messages>>;
+using sync_peer = caf::typed_actor<caf::reacts_to<outgoing_messages>, caf::reacts_to<disconnect_request>>;
 
 // ---- what a connection tells the actor that reads it ----------------------------
 
@@ -238,6 +245,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::frame_sent)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::connection_closed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::upstream_connected)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::outgoing_messages)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::disconnect_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::from_peer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::availability_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::availability)

@@ -376,6 +376,13 @@ peer_impl::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::s
         check_stall(self);
       }),
       probed(self, [=](request_overdue& r) { self->state.requests.overdue(r.token); }),
+      probed(self,
+             [=](disconnect_request& d) {
+               if (self->state.closing || !self->state.connection) return;
+               log::warn(actor_origin(self), "disconnecting the peer",
+                         {{"peer", self->state.id}, {"code", static_cast<unsigned>(d.code)}, {"reason", d.reason}});
+               disconnect(self, d.code, d.reason.c_str());
+             }),
       probed(self, [=](outgoing_messages& out) {
         auto& st = self->state;
         if (hold_back(self, out)) return;

@@ -69,8 +69,21 @@ bool flush_writes(storage_pointer self) {
   } catch (const std::exception& e) {
     ok = false;
     st.metrics->storage_failures++;
-    log::error(actor_origin(self), "write failed; nothing of this batch was stored",
-               {{"error", e.what()}, {"writes", writes.size()}});
+    if (std::uint64_t suppressed = 0; log::sample("storage write failed", std::chrono::seconds(5), suppressed)) {
+      log::error(actor_origin(self), "write failed; nothing of this batch was stored",
+                 {{"error", e.what()}, {"writes", writes.size()}, {"failures_not_logged", suppressed}});
+    }
+  }
+  // Readiness follows the store: a server whose writes fail is not one to send clients to.
+  // Only a write stored in full shows the store works again (one refused for its gap
+  // wrote nothing).
+  const bool proved_ok = ok && incomplete.size() < writes.size();
+  if ((!ok || proved_ok) && st.metrics->storage_ok.exchange(ok) != ok) {
+    if (ok) {
+      log::info(actor_origin(self), "writes succeed again");
+    } else {
+      log::error(actor_origin(self), "storage is failing: /health reports not ready until a write succeeds");
+    }
   }
   const auto elapsed = std::chrono::steady_clock::now() - started;
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
@@ -114,7 +127,10 @@ void serve_loads(storage_pointer self) {
     // the load waits (and the CoValue with it) until a read succeeds.
     failed = true;
     st.metrics->storage_read_failures++;
-    log::error(actor_origin(self), "read failed; the CoValue waits for a retry", {{"id", ids[i]}, {"error", r.error}});
+    if (std::uint64_t suppressed = 0; log::sample("storage read failed", std::chrono::seconds(5), suppressed)) {
+      log::error(actor_origin(self), "read failed; the CoValue waits for a retry",
+                 {{"id", ids[i]}, {"error", r.error}, {"failures_not_logged", suppressed}});
+    }
     st.failed_loads.push_back({std::move(ids[i]), std::move(st.loads[i].promise)});
   }
   st.loads.clear();

@@ -1,13 +1,24 @@
 // The database refuses writes for a while (a file size limit on the running server,
 // as a full disk would): nothing written meanwhile is acknowledged, the server keeps
 // running, and once writes succeed again everything it accepted is stored and
-// acknowledged without the client sending it again. A kill -9 and a restart then
-// show it is all on disk.
+// acknowledged without the client sending it again. Meanwhile /health says not ready,
+// the failure is logged a bounded number of times, and a writer left waiting longer
+// than limits.unstored_disconnect_ms is disconnected with 1011 (it reconnects). A
+// kill -9 and a restart then show it is all on disk.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { loadOrFail, log, newClient, rawClient, sleep, startServer, waitFor } from "../interop/lib/harness.mjs";
+import {
+  loadOrFail,
+  log,
+  newClient,
+  rawClient,
+  reconnect,
+  sleep,
+  startServer,
+  waitFor,
+} from "../interop/lib/harness.mjs";
 import { metric, scrape } from "../interop/lib/prometheus.mjs";
 
 // better-sqlite3 lives with the interop tests' packages.
@@ -19,7 +30,13 @@ function fileSizeLimit(pid, soft) {
 
 export async function run(ctx) {
   const dbPath = join(ctx.workDir, "sync.db");
-  let server = await startServer(ctx, { dbPath });
+  const env = { MOAI_UNSTORED_DISCONNECT_MS: "1000" };
+  let server = await startServer(ctx, { dbPath, env });
+  const health = async () => {
+    const res = await fetch(`${server.httpUrl}/health`);
+    return { status: res.status, body: await res.json() };
+  };
+  const closes = [];
 
   const acked = new Map(); // CoValue → highest count acknowledged for the writer's session
   let session = null;
@@ -28,7 +45,10 @@ export async function run(ctx) {
     const n = msg.sessions[session];
     if (n !== undefined && (acked.get(msg.id) ?? 0) < n) acked.set(msg.id, n);
   };
-  const writer = await newClient(ctx, server.url, "Writer", { onMessage });
+  const writer = await newClient(ctx, server.url, "Writer", {
+    onMessage,
+    onClose: (code, reason) => closes.push({ code, reason }),
+  });
   const group = writer.node.createGroup();
   group.addMember("everyone", "reader");
   const map = group.createMap();
@@ -50,11 +70,25 @@ export async function run(ctx) {
   await waitFor(async () => metric(await scrape(server), "moai_storage_failures_total") > failuresBefore, {
     what: "the storage writer to fail",
   });
+  const down = await health();
+  assert.equal(down.status, 503, "/health is not ready while writes fail");
+  assert.equal(down.body.storage_ok, false);
+  // The writer waited over 1 s for acknowledgements: it is told with a close.
+  await waitFor(() => closes.length > 0, { what: "the writer disconnected with 1011", timeout: 15000 });
+  assert.equal(closes[0].code, 1011);
+  assert.match(closes[0].reason, /storage unavailable/);
   await sleep(1500);
   assert.equal(acked.get(map.id), before, "nothing written while the database refused writes was acknowledged");
   assert.equal(server.exited(), null, "the server is still running");
   assert.match(server.logs(), /acknowledgements held until a rewrite succeeds/);
-  log(`database refusing writes: ${count() - before} edits unacknowledged, as they should be`);
+  // Every failed write and retry fails again; the log says so at most once per 5 s.
+  const failedLines = server.logs().match(/write failed; nothing of this batch was stored/g)?.length ?? 0;
+  const failures = metric(await scrape(server), "moai_storage_failures_total") - failuresBefore;
+  assert.ok(failedLines <= 3, `${failedLines} "write failed" lines for ${failures} failed writes`);
+  log(
+    `database refusing writes: ${count() - before} edits unacknowledged, /health 503, ` +
+      `writer closed with ${closes[0].code}, ${failedLines} log lines for ${failures} failed writes`,
+  );
 
   // A client that comes back (another tab, a reconnect) and says it holds everything
   // is told only what is stored: our known state would otherwise acknowledge the rest.
@@ -70,6 +104,7 @@ export async function run(ctx) {
   const contentIn = async () => metric(await scrape(server), "moai_messages_in_total", { action: "content" });
   const contentBefore = await contentIn();
   fileSizeLimit(server.pid, "unlimited");
+  reconnect(writer.node, server.url, { onMessage });
   // Edits right away: their writes reach the database before the rewrite and are
   // refused for the gap they would leave; the rewrite stores them too.
   for (let i = 0; i < 10; i++) map.set(`k${i % 5}`, `after ${i}`);
@@ -79,6 +114,7 @@ export async function run(ctx) {
     timeout: 20000,
   });
   assert.match(server.logs(), /content stored after a failed write/, "the server wrote it again by itself");
+  await waitFor(async () => (await health()).status === 200, { what: "/health ready again" });
   // The edits made after the outage are the only content the server received since.
   assert.ok((await contentIn()) - contentBefore <= 10, "the client did not have to send anything again");
   log(
@@ -88,7 +124,7 @@ export async function run(ctx) {
 
   await server.stop("SIGKILL");
   writer.node.gracefulShutdown();
-  server = await startServer(ctx, { dbPath });
+  server = await startServer(ctx, { dbPath, env });
   const reader = await newClient(ctx, server.url, "Reader");
   const loaded = await loadOrFail(reader.node, map.id, "the map");
   await waitFor(() => (loaded.core.knownState().sessions[session] ?? 0) === written, {

@@ -153,9 +153,11 @@ export async function startServer(ctx, { dbPath, args = [], port, env = {}, wrap
   return server;
 }
 
-// `onMessage(msg)` sees every sync message the server sends (for tests that check acks).
-function wsPeer(url, id = "server", onMessage) {
+// `onMessage(msg)` sees every sync message the server sends (for tests that check acks);
+// `onClose(code, reason)` sees how the server ended the connection.
+function wsPeer(url, id = "server", onMessage, onClose) {
   const websocket = new WebSocket(url);
+  if (onClose) websocket.on("close", (code, reason) => onClose(code, reason.toString()));
   if (onMessage) {
     websocket.on("message", (data) => {
       for (const line of data.toString().split("\n")) {
@@ -167,11 +169,11 @@ function wsPeer(url, id = "server", onMessage) {
 }
 
 // A client with a new account, connected to `url` (no local storage, like a fresh browser).
-export async function newClient(ctx, url, name, { onMessage } = {}) {
+export async function newClient(ctx, url, name, { onMessage, onClose } = {}) {
   const crypto = await getCrypto();
   const created = await LocalNode.withNewlyCreatedAccount({
     creationProps: { name },
-    peers: [wsPeer(url, "server", onMessage)],
+    peers: [wsPeer(url, "server", onMessage, onClose)],
     crypto,
   });
   const client = { name, ...created, crypto };
