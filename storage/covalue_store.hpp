@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "storage/change_feed.hpp"
+
 namespace moai::storage {
 
 struct stored_session {
@@ -23,10 +25,11 @@ struct stored_session {
   // records (lastIdx), and where the transaction rows' indices first skip (a gap).
   std::optional<std::uint32_t> recorded_count;
   struct row_gap {
-    std::uint32_t position = 0;    // rows [0, position) have indices 0, 1, … in order
-    std::uint32_t next_index = 0;  // the index of the row at `position` (greater than it)
+    std::uint32_t position = 0;    // rows [0, position) have indices first, first + 1, … in order
+    std::uint32_t next_index = 0;  // the index of the row at `position` (greater than first + position)
   };
   std::optional<row_gap> gap;
+  std::uint32_t first = 0;  // index of transactions[0] (nonzero only in a load since known counts)
 };
 
 struct stored_covalue {
@@ -57,6 +60,18 @@ struct covalue_write {
   bool replace_header = false;  // the stored header could not be read: `header` replaces it
 };
 
+// One CoValue to read: all of it, or (`since`) only what storage holds beyond those
+// session counts (a node that holds them and catches up with what other nodes wrote).
+// Sessions with nothing beyond `since` are left out; the header is always read.
+struct load_query {
+  load_query(std::string covalue_id) : id(std::move(covalue_id)) {}  // NOLINT: a whole load by ID
+  load_query(const char* covalue_id) : id(covalue_id) {}             // NOLINT
+  load_query(std::string covalue_id, std::map<std::string, std::uint32_t> counts)
+      : id(std::move(covalue_id)), since(std::move(counts)) {}
+  std::string id;
+  std::optional<std::map<std::string, std::uint32_t>> since;
+};
+
 // One answer of load_many: the CoValue (nullopt when not stored) or the read error.
 struct load_result {
   std::optional<stored_covalue> covalue;
@@ -85,10 +100,12 @@ class covalue_store {
   virtual ~covalue_store() = default;
   virtual const char* kind() const = 0;
   virtual std::optional<stored_covalue> load(const std::string& id) = 0;
+  // A load, or only what is stored beyond `q.since` (by default: load, then trimmed).
+  virtual std::optional<stored_covalue> load_since(const load_query& q);
   // Several loads that see one state of the database. The SQLite store runs them in
   // one read transaction: a cold start's burst of loads then costs one lock, not one
   // per statement.
-  virtual std::vector<load_result> load_many(const std::vector<std::string>& ids);
+  virtual std::vector<load_result> load_many(const std::vector<load_query>& queries);
   // sessionID → stored count; nullopt when the CoValue is not stored.
   virtual std::optional<std::map<std::string, std::uint32_t>> load_known(const std::string& id) = 0;
   // Stored CoValues in ID order after `after` (exclusive), at most `limit`: a page of
@@ -105,7 +122,15 @@ class covalue_store {
   // a gap go too. Returns how many transaction rows were removed.
   virtual std::uint64_t trim_session(const std::string& id, const std::string& session_id, std::uint32_t keep,
                                      const std::string& signature) = 0;
+  // Changes that other processes on the same database commit (several moai nodes on
+  // one PostgreSQL); nullptr when the store is this process's alone.
+  virtual std::unique_ptr<change_feed> open_change_feed() { return nullptr; }
+  // How many change notifications this store's commits announced (0 without a feed).
+  virtual std::uint64_t changes_announced() const { return 0; }
 };
+
+// Keeps of `cv` only what lies beyond `since` (load_query::since).
+void trim_to_since(stored_covalue& cv, const std::map<std::string, std::uint32_t>& since);
 
 // Throws std::runtime_error if the database cannot be opened or migrated, or (with
 // `access` exclusive) while another process has it open; read_only neither creates,
@@ -113,10 +138,12 @@ class covalue_store {
 std::unique_ptr<covalue_store> open_sqlite_store(const std::string& path, const std::string& synchronous,
                                                  store_access access = store_access::serve);
 std::unique_ptr<covalue_store> open_memory_store();
-// `url`: a libpq connection string or URI (postgresql://user@host/db). Creates the
-// tables if missing and takes the schema's advisory lock (one moai per schema), except
-// read_only, which does neither and can run beside a server. Throws
-// std::runtime_error if it cannot connect or prepare.
+// `url`: a libpq connection string or URI (postgresql://user@host/db). To serve, creates
+// or migrates the tables (the original JavaScript moai's schema, a port of cojson's
+// SQLite one), which any number of serving nodes share (each holds the schema's advisory
+// lock in shared mode); exclusive takes that lock alone, so it is refused while a
+// server has the tables open; read_only does neither and writes nothing. Throws
+// std::runtime_error if it cannot connect, migrate or prepare.
 std::unique_ptr<covalue_store> open_postgres_store(const std::string& url, store_access access = store_access::serve);
 
 }  // namespace moai::storage

@@ -161,10 +161,10 @@ class sqlite_store final : public covalue_store {
     return out;
   }
 
-  std::vector<load_result> load_many(const std::vector<std::string>& ids) override {
-    if (ids.size() < 2) return covalue_store::load_many(ids);
+  std::vector<load_result> load_many(const std::vector<load_query>& queries) override {
+    if (queries.size() < 2) return covalue_store::load_many(queries);
     SQLite::Transaction read(db_);
-    auto out = covalue_store::load_many(ids);
+    auto out = covalue_store::load_many(queries);
     try {
       read.commit();
     } catch (const std::exception&) {

@@ -90,7 +90,7 @@ const check_totals& store_checker::walk(std::size_t page_size, const on_covalue&
     for (auto& k : page) ids.push_back(std::move(k.id));
     after = ids.back();
     page.clear();
-    auto loaded = store_.load_many(ids);
+    auto loaded = store_.load_many({ids.begin(), ids.end()});
     for (std::size_t i = 0; i < ids.size(); ++i) {
       if (!loaded[i].error.empty()) {
         totals_.covalues++;

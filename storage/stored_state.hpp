@@ -5,6 +5,7 @@
 // replaces the damaged rows (covalue_write's replace flags).
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -30,5 +31,21 @@ struct restore_report {
 
 // Fills `state` (empty, for `stored.id`) from `stored`.
 restore_report restore_state(stored_covalue&& stored, protocol::covalue_state& state);
+
+// What catch_up_state added.
+struct catch_up_report {
+  bool header_new = false;                        // the state had no header and now has one
+  bool deleted_new = false;                       // storage says deleted; the state did not
+  std::map<std::string, std::uint32_t> appended;  // session → the count it had before
+  std::size_t transactions = 0;                   // how many were appended
+  std::vector<restore_problem> problems;
+};
+
+// Appends to `state` what `newer` (a load since the state's own counts,
+// load_query::since) holds beyond it: rows other nodes stored in a shared database.
+// Taken as it is, like restore_state (the node that stored it verified it), with the
+// stored checkpoints; whatever `state` gained meanwhile is skipped. A row that does not
+// parse cuts its session at the last stored checkpoint before it.
+catch_up_report catch_up_state(stored_covalue&& newer, protocol::covalue_state& state);
 
 }  // namespace moai::storage

@@ -206,6 +206,9 @@ using sync_manager_actor =
 
 struct load_request {
   std::string id;
+  // Only what storage holds beyond these counts (a CoValue in memory catching up with
+  // what other nodes stored); a whole load when empty.
+  std::optional<protocol::session_counts> since;
 };
 // Sent once the read succeeded (a failed read is retried by the storage writer: an
 // unreadable CoValue must not look absent).

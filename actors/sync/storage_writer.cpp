@@ -22,7 +22,7 @@ struct pending_write {
 };
 
 struct pending_load {
-  std::string id;
+  storage::load_query query;
   caf::typed_response_promise<load_reply> promise;
 };
 
@@ -106,18 +106,18 @@ bool flush_writes(storage_pointer self) {
 void serve_loads(storage_pointer self) {
   auto& st = self->state;
   if (st.loads.empty()) return;
-  std::vector<std::string> ids;
-  ids.reserve(st.loads.size());
-  for (auto& l : st.loads) ids.push_back(std::move(l.id));
+  std::vector<storage::load_query> queries;
+  queries.reserve(st.loads.size());
+  for (auto& l : st.loads) queries.push_back(std::move(l.query));
   std::vector<storage::load_result> results;
   try {
-    results = st.store->load_many(ids);
+    results = st.store->load_many(queries);
   } catch (const std::exception& e) {  // the read transaction itself failed
-    results.assign(ids.size(), storage::load_result{std::nullopt, e.what()});
+    results.assign(queries.size(), storage::load_result{std::nullopt, e.what()});
   }
-  st.metrics->storage_loads += ids.size();
+  st.metrics->storage_loads += queries.size();
   bool failed = false;
-  for (std::size_t i = 0; i < ids.size(); ++i) {
+  for (std::size_t i = 0; i < queries.size(); ++i) {
     auto& r = results[i];
     if (r.error.empty()) {
       st.loads[i].promise.deliver(load_reply{std::move(r.covalue)});
@@ -129,9 +129,9 @@ void serve_loads(storage_pointer self) {
     st.metrics->storage_read_failures++;
     if (std::uint64_t suppressed = 0; log::sample("storage read failed", std::chrono::seconds(5), suppressed)) {
       log::error(actor_origin(self), "read failed; the CoValue waits for a retry",
-                 {{"id", ids[i]}, {"error", r.error}, {"failures_not_logged", suppressed}});
+                 {{"id", queries[i].id}, {"error", r.error}, {"failures_not_logged", suppressed}});
     }
-    st.failed_loads.push_back({std::move(ids[i]), std::move(st.loads[i].promise)});
+    st.failed_loads.push_back({std::move(queries[i]), std::move(st.loads[i].promise)});
   }
   st.loads.clear();
   if (!failed) {
@@ -182,7 +182,9 @@ storage_impl::behavior_type storage_writer(storage_pointer self, std::shared_ptr
       }),
       probed(self, [=](load_request& req) -> caf::result<load_reply> {
         auto promise = self->make_response_promise<load_reply>();
-        self->state.loads.push_back({std::move(req.id), promise});
+        storage::load_query query(std::move(req.id));
+        query.since = std::move(req.since);
+        self->state.loads.push_back({std::move(query), promise});
         schedule_flush(self);
         return promise;
       }),

@@ -150,4 +150,73 @@ BOOST_AUTO_TEST_CASE(a_stored_tombstone_restores_a_deleted_covalue) {
   BOOST_TEST(state.is_deleted());
 }
 
+// Catching up (another node stored more of a CoValue held in memory): what storage holds
+// beyond the state's counts is appended, with its checkpoints, and the state then equals
+// one restored from all the rows; the state's own counts are the rows' start.
+BOOST_AUTO_TEST_CASE(catching_up_appends_what_other_nodes_stored) {
+  signed_world w;
+  for (int i = 0; i < 3; ++i) w.edit("k" + std::to_string(i), i);
+  protocol::covalue_state state(w.map->id());
+  storage::restore_state(stored_map(w), state);                    // the node's copy: 3 transactions
+  for (int i = 3; i < 7; ++i) w.edit("k" + std::to_string(i), i);  // another node stores 4 more
+
+  auto newer = stored_map(w);
+  newer.sessions.at(0).checkpoints[4] = "signature_zCheckpoint4";
+  storage::trim_to_since(newer, state.known().sessions);
+  BOOST_REQUIRE_EQUAL(newer.sessions.size(), 1u);
+  BOOST_TEST(newer.sessions[0].first == 3u);
+  BOOST_TEST(newer.sessions[0].transactions.size() == 4u);
+
+  const auto before = state.known();
+  auto report = storage::catch_up_state(std::move(newer), state);
+  BOOST_TEST(report.problems.empty());
+  BOOST_TEST(!report.header_new);
+  BOOST_TEST(report.transactions == 4u);
+  BOOST_TEST(report.appended.at(w.session()) == 3u);
+  BOOST_TEST(state.known() == w.map->known());
+  const auto* log = state.find_session(w.session());
+  BOOST_TEST(log->last_signature() == w.map->find_session(w.session())->last_signature());
+  BOOST_TEST(log->checkpoints().at(4) == "signature_zCheckpoint4");
+  // What a subscriber that had the first 3 gets: pieces that end at signatures held.
+  BOOST_TEST(!state.new_content_since(&before).empty());
+}
+
+// Rows the state gained meanwhile (its own clients' content) are skipped; a CoValue the
+// state lacked entirely comes with its header; a tombstone marks it deleted.
+BOOST_AUTO_TEST_CASE(catching_up_skips_what_is_held_and_takes_header_and_tombstone) {
+  signed_world w;
+  for (int i = 0; i < 4; ++i) w.edit("k" + std::to_string(i), i);
+  protocol::covalue_state empty(w.map->id());
+  auto report = storage::catch_up_state(stored_map(w), empty);
+  BOOST_TEST(report.header_new);
+  BOOST_TEST(empty.known() == w.map->known());
+
+  protocol::covalue_state ahead(w.map->id());
+  storage::restore_state(stored_map(w), ahead);
+  auto older = stored_map(w);
+  storage::trim_to_since(older, {{w.session(), 2}});  // asked when the state held 2
+  older.deleted = true;
+  report = storage::catch_up_state(std::move(older), ahead);
+  BOOST_TEST(report.transactions == 0u);
+  BOOST_TEST(report.deleted_new);
+  BOOST_TEST(ahead.is_deleted());
+  BOOST_TEST(ahead.count(w.session()) == 4u);
+
+  // A damaged row is cut at the last stored checkpoint before it.
+  protocol::covalue_state partial(w.map->id());
+  auto first_two = stored_map(w);
+  first_two.sessions[0].transactions.resize(2);
+  first_two.sessions[0].last_signature = "signature_zTwo";
+  storage::restore_state(std::move(first_two), partial);
+  auto damaged = stored_map(w);
+  storage::trim_to_since(damaged, partial.known().sessions);
+  damaged.sessions[0].checkpoints[2] = "signature_zThree";
+  damaged.sessions[0].transactions[1] = "{not json";  // index 3
+  report = storage::catch_up_state(std::move(damaged), partial);
+  BOOST_REQUIRE_EQUAL(report.problems.size(), 1u);
+  BOOST_TEST(report.problems[0].index == 3u);
+  BOOST_TEST(partial.count(w.session()) == 3u);
+  BOOST_TEST(partial.find_session(w.session())->last_signature() == "signature_zThree");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

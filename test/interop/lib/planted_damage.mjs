@@ -7,14 +7,14 @@
 import assert from "node:assert/strict";
 import { loadOrFail, log, moaiCommand, newClient, publicWriter, reconnect, startServer, waitFor } from "./harness.mjs";
 
-// Table and column names: cojson's SQLite schema, or moai's PostgreSQL mirror of it.
+// Table and column names: cojson's SQLite schema, or its PostgreSQL port (the JavaScript moai's tables).
 export const sqliteTables = {
   covalues: "coValues", rowId: "rowID", covalue: "coValue", sessionId: "sessionID", lastIdx: "lastIdx",
   lastSignature: "lastSignature", signatureAfter: "signatureAfter",
 };
 export const postgresTables = {
-  covalues: "covalues", rowId: "row_id", covalue: "covalue", sessionId: "session_id", lastIdx: "last_idx",
-  lastSignature: "last_signature", signatureAfter: "signature_after",
+  covalues: "covalues", rowId: '"rowID"', covalue: '"coValue"', sessionId: '"sessionID"', lastIdx: '"lastIdx"',
+  lastSignature: '"lastSignature"', signatureAfter: "signatureafter",
 };
 
 export async function plantedDamage(ctx, store) {

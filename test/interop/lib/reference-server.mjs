@@ -1,6 +1,7 @@
 // A JavaScript sync server built the way jazz-run's startSyncServer builds Jazz's:
 // an agent-only cojson LocalNode, a ws WebSocketServer, one client peer per
-// connection, pings every 1.5 s, and cojson's own SQLite storage.
+// connection, pings every 1.5 s, and cojson's own SQLite storage (or `storage`: any
+// cojson storage, e.g. the original moai's PostgreSQL one, lib/original-postgres.mjs).
 //
 //   node reference-server.mjs --port N --db PATH [--host 127.0.0.1]
 import { createServer } from "node:http";
@@ -10,12 +11,14 @@ import { WasmCrypto } from "cojson/crypto/WasmCrypto";
 import { WebSocketServer } from "ws";
 import { openCojsonStorage } from "./sqlite-driver.mjs";
 
-export async function startReferenceServer({ host = "127.0.0.1", port = 0, db }) {
+export async function startReferenceServer({ host = "127.0.0.1", port = 0, db, storage }) {
   const crypto = await WasmCrypto.create();
   const agentSecret = crypto.newRandomAgentSecret();
   const node = new LocalNode(agentSecret, crypto.newRandomSessionID(crypto.getAgentID(agentSecret)), crypto);
   let driver;
-  if (db) {
+  if (storage) {
+    node.setStorage(storage);
+  } else if (db) {
     const opened = openCojsonStorage(db);
     driver = opened.driver;
     node.setStorage(opened.storage);
