@@ -53,6 +53,20 @@ struct sync_metrics {
   latency_histogram storage_write_latency;
   // The last write batch succeeded (a full disk, an I/O error: false until one does).
   std::atomic<bool> storage_ok{true};
+  // Several nodes on one PostgreSQL (storage/change_feed.hpp): commits announced,
+  // announcements heard from other nodes, CoValues in memory read again because another
+  // node stored more (and the transactions that brought), comparisons of everything in
+  // memory after the feed was lost, and the lag from another node's commit to our
+  // subscribers (by the two machines' clocks).
+  std::atomic<std::uint64_t> changes_announced{0};
+  std::atomic<std::uint64_t> changes_heard{0};
+  std::atomic<std::uint64_t> catch_up_reads{0};
+  std::atomic<std::uint64_t> catch_up_transactions{0};
+  std::atomic<std::uint64_t> resyncs{0};
+  latency_histogram cross_node_lag;
+  // The database link, as the change feed sees it: -1 no shared database (SQLite,
+  // memory), 0 down, 1 up.
+  std::atomic<int> database_link{-1};
   // Every actor's probe: mailbox depths and message rates per actor kind.
   actor_registry actors;
 

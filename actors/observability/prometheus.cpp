@@ -99,8 +99,9 @@ std::string render_prometheus(const sync_metrics& m, const gateway::server_count
   e.family("moai_slow_consumers_disconnected_total", "counter",
            "Peers disconnected because their outgoing queue exceeded the limit.");
   e.sample("moai_slow_consumers_disconnected_total", load(m.slow_consumers_closed));
-  e.family("moai_content_held_back_total", "counter",
-           "CoValue contents held back from a peer whose outgoing queue was over the limit, to be resent as it drains.");
+  e.family(
+      "moai_content_held_back_total", "counter",
+      "CoValue contents held back from a peer whose outgoing queue was over the limit, to be resent as it drains.");
   e.sample("moai_content_held_back_total", load(m.content_held_back));
   e.family("moai_http_requests_total", "counter", "HTTP requests received (upgrades included).");
   e.sample("moai_http_requests_total", load(server.http_requests));
@@ -142,18 +143,39 @@ std::string render_prometheus(const sync_metrics& m, const gateway::server_count
   e.sample("moai_storage_loads_total", load(m.storage_loads));
   e.family("moai_storage_read_failures_total", "counter", "CoValue reads that failed (each is retried).");
   e.sample("moai_storage_read_failures_total", load(m.storage_read_failures));
-  e.family("moai_storage_write_seconds", "histogram", "Time to commit one storage batch.");
-  {
-    const auto& h = m.storage_write_latency;
+  auto histogram = [&](const std::string& name, const char* help, const latency_histogram& h) {
+    e.family(name.c_str(), "histogram", help);
     double cumulative = 0;
     for (std::size_t i = 0; i < h.bounds.size(); ++i) {
       cumulative += load(h.buckets[i]);
-      e.sample("moai_storage_write_seconds_bucket", cumulative, exposition::label("le", number(h.bounds[i])));
+      e.sample(name + "_bucket", cumulative, exposition::label("le", number(h.bounds[i])));
     }
     cumulative += load(h.buckets[h.bounds.size()]);
-    e.sample("moai_storage_write_seconds_bucket", cumulative, exposition::label("le", "+Inf"));
-    e.sample("moai_storage_write_seconds_sum", load(h.sum_ns) / 1e9);
-    e.sample("moai_storage_write_seconds_count", load(h.count));
+    e.sample(name + "_bucket", cumulative, exposition::label("le", "+Inf"));
+    e.sample(name + "_sum", load(h.sum_ns) / 1e9);
+    e.sample(name + "_count", load(h.count));
+  };
+  histogram("moai_storage_write_seconds", "Time to commit one storage batch.", m.storage_write_latency);
+
+  // Several nodes on one PostgreSQL database.
+  e.family("moai_changes_announced_total", "counter", "Commits announced to other nodes (NOTIFY, one per CoValue).");
+  e.sample("moai_changes_announced_total", load(m.changes_announced));
+  e.family("moai_changes_heard_total", "counter", "Announcements of other nodes' commits received (LISTEN).");
+  e.sample("moai_changes_heard_total", load(m.changes_heard));
+  e.family("moai_catch_up_reads_total", "counter",
+           "CoValues in memory read again because other nodes stored more (or the feed was lost).");
+  e.sample("moai_catch_up_reads_total", load(m.catch_up_reads));
+  e.family("moai_catch_up_transactions_total", "counter", "Transactions other nodes stored, taken into memory.");
+  e.sample("moai_catch_up_transactions_total", load(m.catch_up_transactions));
+  e.family("moai_change_feed_resyncs_total", "counter",
+           "Times the change feed came back after a loss and every CoValue in memory was compared with storage.");
+  e.sample("moai_change_feed_resyncs_total", load(m.resyncs));
+  histogram("moai_cross_node_lag_seconds",
+            "From another node's commit to its content reaching this node's subscribers (by both clocks).",
+            m.cross_node_lag);
+  if (const int link = m.database_link.load(std::memory_order_relaxed); link >= 0) {
+    e.family("moai_database_link_up", "gauge", "1 while the change feed's connection to PostgreSQL is up.");
+    e.sample("moai_database_link_up", link);
   }
 
   // One family per figure of the actor inspection, a sample per actor kind.

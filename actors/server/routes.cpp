@@ -31,8 +31,8 @@ gateway::http_handler to_gateway(http_gateway_actor actor) {
 
 }  // namespace
 
-std::string health_body(bool ready, bool storage_ok, double uptime_seconds,
-                        const std::string& storage_kind) {
+std::string health_body(bool ready, bool storage_ok, double uptime_seconds, const std::string& storage_kind,
+                        int database_link) {
   std::string body = "{\"status\":\"ok\",\"service\":\"sync\",\"ready\":";
   body += ready ? "true" : "false";
   body += ",\"storage_ok\":";
@@ -41,7 +41,16 @@ std::string health_body(bool ready, bool storage_ok, double uptime_seconds,
   body += std::to_string(static_cast<long long>(uptime_seconds));
   body += ",\"storage\":\"";
   body += storage_kind;
-  body += "\"}";
+  body += '"';
+  // A shared database (PostgreSQL): whether this node hears the others (its change
+  // feed's connection). "down" keeps the node serving, but its clients may miss other
+  // nodes' edits until the link is back.
+  if (database_link >= 0) {
+    body += ",\"database\":\"";
+    body += database_link ? "up" : "down";
+    body += '"';
+  }
+  body += '}';
   return body;
 }
 
@@ -72,8 +81,9 @@ gateway::router make_routes(const route_targets& t) {
     // balancer then sends new clients elsewhere until writes succeed again.
     const bool storage_ok = t.metrics->storage_ok.load();
     const bool ready = t.ready->load() && storage_ok;
-    respond(gateway::json_response(ready ? 200 : 503,
-                                   health_body(ready, storage_ok, uptime(t), t.storage_kind)));
+    respond(gateway::json_response(
+        ready ? 200 : 503,
+        health_body(ready, storage_ok, uptime(t), t.storage_kind, t.metrics->database_link.load())));
   });
   routes.exact("GET", "/metrics", [t](http_request&&, responder respond) {
     caf::anon_send(t.inspector, actors_report_request{[t, respond](std::vector<actor_kind_summary> kinds) {

@@ -33,7 +33,8 @@ struct route_targets {
 gateway::router make_routes(const route_targets& targets);
 
 // The body of GET /health.
-std::string health_body(bool ready, bool storage_ok, double uptime_seconds,
-                        const std::string& storage_kind);
+// `database_link`: sync_metrics::database_link (-1: not a shared database, not shown).
+std::string health_body(bool ready, bool storage_ok, double uptime_seconds, const std::string& storage_kind,
+                        int database_link);
 
 }  // namespace moai::actors

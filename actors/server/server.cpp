@@ -18,6 +18,7 @@
 #include "actors/llm/llm_gateway.hpp"
 #include "actors/server/routes.hpp"
 #include "actors/server/upstream_wiring.hpp"
+#include "actors/sync/change_listener.hpp"
 #include "actors/sync/coarse_timers.hpp"
 #include "actors/sync/peer_actor.hpp"
 #include "actors/sync/storage_writer.hpp"
@@ -211,6 +212,12 @@ int run_server(const config& cfg) {
   covalue_opts.unstored_grace = std::chrono::milliseconds(cfg.unstored_disconnect_ms);
   covalue_opts.server_account = cfg.peer_id;
   auto manager = spawn_sync_manager(system, storage, metrics.get(), covalue_opts, timers);
+  // Several nodes on one PostgreSQL database: what the others commit reaches the
+  // CoValues this node holds in memory.
+  std::optional<caf::actor> listener;
+  if (auto feed = store->open_change_feed()) {
+    listener = spawn_change_listener(system, std::move(feed), manager, metrics.get());
+  }
   auto inspector = spawn_inspector(system, metrics->actors, std::chrono::milliseconds(cfg.inspect_interval_ms));
   const auto started = steady::now();
   std::atomic<bool> ready{false};
@@ -334,6 +341,7 @@ int run_server(const config& cfg) {
   if (upstream.connection) upstream.connection->stop();
   if (node) caf::anon_send_exit(*node, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(manager, caf::exit_reason::user_shutdown);
+  if (listener) caf::anon_send_exit(*listener, caf::exit_reason::user_shutdown);
   if (upstream.reconciler) caf::anon_send_exit(*upstream.reconciler, caf::exit_reason::user_shutdown);
   wait_until(phase(0.5), [&] { return metrics->actors.count("covalue") + metrics->actors.count("sync_manager") == 0; });
   // 3. The writer commits everything queued before this request.

@@ -256,7 +256,7 @@ covalue_impl::behavior_type covalue_behavior(self_ptr self, std::string id, cova
   });
 
   // Nothing else is handled until storage answers: messages wait in the mailbox.
-  self->request(st.ctx.storage, caf::infinite, load_request{st.id})
+  self->request(st.ctx.storage, caf::infinite, load_request{st.id, std::nullopt})
       .await(
           [=](load_reply& reply) {
             if (reply.covalue) restore(self, std::move(*reply.covalue));
@@ -336,6 +336,8 @@ covalue_impl::behavior_type covalue_behavior(self_ptr self, std::string id, cova
              }),
       probed(self, [=](persist_atom) { rewrite_all(self); }),
       probed(self, [=](request_overdue& r) { self->state.requests.overdue(r.token); }),
+      probed(self, [=](storage_changed& change) { storage_changed_elsewhere(self, &change.change); }),
+      probed(self, [=](storage_resync) { storage_changed_elsewhere(self, nullptr); }),
       probed(self,
              [=](upstream_link& link) {
                // Not routed by the manager as a peer's message: not counted as received.

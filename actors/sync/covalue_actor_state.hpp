@@ -16,6 +16,7 @@
 #include "actors/sync/durability.hpp"
 #include "actors/sync/request_deadlines.hpp"
 #include "actors/sync/retirement.hpp"
+#include "actors/sync/storage_follower.hpp"
 #include "actors/sync/upstream_subscription.hpp"
 #include "protocol/sync/session_signer.hpp"
 #include "storage/session_batches.hpp"
@@ -65,6 +66,7 @@ struct covalue_actor_state {
     content_queue<sender> queue;
     upstream_subscription upstream;
     retirement retire;
+    storage_follower follower;  // other nodes' commits to a shared database
     content_encoding encoding;
     protocol::session_signers signers;
     std::uint64_t deps_generation = 1;  // bumped when the CoValue's dependencies change
@@ -109,6 +111,9 @@ void answer_loads(self_ptr self, const std::vector<peer_key>& waiting);
 void flush_staged(self_ptr self);
 // Writes everything held again after a failed write (persist_atom).
 void rewrite_all(self_ptr self);
+// Another node committed a change of this CoValue, or (nullptr) the change feed was
+// lost and is back: reads what storage holds beyond memory, if storage_follower says so.
+void storage_changed_elsewhere(self_ptr self, const storage::stored_change* change);
 void note_dependency_changes(covalue_actor_state::parts& c);
 
 }  // namespace moai::actors::covalue_internal

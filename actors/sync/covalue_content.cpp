@@ -2,6 +2,7 @@
 // dependencies (content_queue), is verified and applied (protocol::apply_content),
 // stored, and acknowledged once it is stored (durability).
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <set>
@@ -13,6 +14,7 @@
 #include "protocol/sync/codec.hpp"
 #include "protocol/sync/content_apply.hpp"
 #include "protocol/sync/schema_rule.hpp"
+#include "storage/stored_state.hpp"
 
 namespace moai::actors::covalue_internal {
 
@@ -255,6 +257,74 @@ void drain(self_ptr self) {
 }
 
 }  // namespace
+
+// ---- what other nodes stored (several nodes on one database) ----
+
+namespace {
+
+// Every session held, deleted CoValue or not (known() shows a deleted one's delete
+// sessions only): where a read of what others stored starts.
+protocol::session_counts held_counts(const protocol::covalue_state& cv) {
+  protocol::session_counts out;
+  for (const auto& log : cv.sessions()) out.emplace(log.id(), log.count());
+  return out;
+}
+
+// Takes what another node stored into memory (it verified it) and sends it on to our
+// subscribers; it is durable already.
+void take_stored(self_ptr self, storage::stored_covalue&& stored) {
+  auto& c = parts_of(self);
+  auto report = storage::catch_up_state(std::move(stored), c.cv);
+  for (const auto& problem : report.problems) {
+    log::error(
+        actor_origin(self), problem.what,
+        {{"id", self->state.id}, {"session", problem.session_id}, {"index", problem.index}, {"error", problem.error}});
+  }
+  if (!report.header_new && report.transactions == 0 && !report.deleted_new) return;
+  self->state.ctx.metrics->catch_up_transactions += report.transactions;
+  protocol::known_state stored_now{self->state.id, true, {}};
+  for (const auto& [session, from] : report.appended) stored_now.sessions.emplace(session, c.cv.count(session));
+  c.durable.stored_elsewhere(stored_now);
+  note_dependency_changes(c);
+  if (report.header_new) header_arrived(self);
+  if (report.deleted_new) log::info(actor_origin(self), "CoValue deleted (by another node)", {{"id", self->state.id}});
+  push_to_all(self);
+}
+
+void read_stored(self_ptr self) {
+  auto& c = parts_of(self);
+  c.follower.read_started();
+  self->state.ctx.metrics->catch_up_reads++;
+  self->request(self->state.ctx.storage, caf::infinite, load_request{self->state.id, held_counts(c.cv)})
+      .then(
+          [=](load_reply& reply) {
+            if (reply.covalue) take_stored(self, std::move(*reply.covalue));
+            auto done = parts_of(self).follower.read_finished();
+            if (done.oldest_commit_ms) {
+              const auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+              const auto lag = std::max<std::int64_t>(0, now - *done.oldest_commit_ms);
+              self->state.ctx.metrics->cross_node_lag.observe(static_cast<std::uint64_t>(lag) * 1000000u);
+            }
+            if (done.again) read_stored(self);
+            touched(self);
+          },
+          [=](caf::error& err) {
+            log::debug(actor_origin(self), "reading what other nodes stored failed",
+                       {{"id", self->state.id}, {"error", self->system().render(err)}});
+            parts_of(self).follower.read_finished();
+          });
+}
+
+}  // namespace
+
+void storage_changed_elsewhere(self_ptr self, const storage::stored_change* change) {
+  auto& c = parts_of(self);
+  const bool read =
+      change ? c.follower.changed(*change, protocol::known_state{self->state.id, c.cv.has_header(), held_counts(c.cv)},
+                                  c.cv.is_deleted())
+             : c.follower.resync();
+  if (read) read_stored(self);
+}
 
 void flush_staged(self_ptr self) {
   auto& c = parts_of(self);

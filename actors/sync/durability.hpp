@@ -29,6 +29,8 @@ class durability {
   const protocol::known_state& durable() const { return durable_; }
   // The CoValue was read back from storage: all of it is durable.
   void restored(const protocol::known_state& stored) { durable_ = stored; }
+  // Content another node stored (read back to catch up with it) is durable too.
+  void stored_elsewhere(const protocol::known_state& stored) { protocol::merge_into(durable_, stored); }
 
   // Memory holds content the database refused (or a rewrite is pending).
   bool unstored() const { return !held_.empty() || persist_scheduled_ || persist_in_flight_; }

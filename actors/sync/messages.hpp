@@ -1,9 +1,10 @@
 // The typed messages and actor interfaces that connect moai's actors:
 //
 //   gateway ──frames──▶ peer_actor ──from_peer──▶ sync_manager ──▶ covalue_actor
-//                          ▲                                          │   │
-//                          └──────────── outgoing_messages ───────────┘   ▼
-//                                                                   storage_writer
+//                          ▲                        ▲                 │   │
+//                          └──── outgoing_messages ─┼─────────────────┘   ▼
+//                                   storage_changed │                storage_writer
+//                                            change_listener (other nodes' commits)
 //
 // Messages stay inside one process, so protocol values travel as plain C++ types.
 #pragma once
@@ -184,6 +185,15 @@ struct upstream_link {
   sync_peer peer;
   std::uint64_t peer_id = 0;
 };
+// Several nodes on one database (storage/change_feed.hpp): another node committed a
+// change of this CoValue (change listener → manager → the CoValue's actor, if in memory).
+struct storage_changed {
+  storage::stored_change change;
+};
+// The change feed was lost and is back: announcements were missed, so every CoValue in
+// memory compares itself with storage.
+struct storage_resync {};
+
 // Manager → CoValue actor: retire now if idle (too many CoValues in memory).
 using evict_atom = caf::atom_constant<caf::atom("evict")>;
 
@@ -192,7 +202,8 @@ using covalue_actor =
                      caf::replies_to<dependency_push>::with<push_done>, caf::replies_to<known_query>::with<known_reply>,
                      caf::replies_to<snapshot_query>::with<snapshot_reply>,
                      caf::replies_to<inspect_query>::with<inspect_reply>, caf::reacts_to<retire_decision>,
-                     caf::reacts_to<evict_atom>, caf::reacts_to<upstream_link>>;
+                     caf::reacts_to<evict_atom>, caf::reacts_to<upstream_link>,
+                     caf::reacts_to<storage_changed>, caf::reacts_to<storage_resync>>;
 
 using sync_manager_actor =
     caf::typed_actor<caf::reacts_to<from_peer>, caf::replies_to<availability_query>::with<availability>,
@@ -200,7 +211,8 @@ using sync_manager_actor =
                      caf::replies_to<snapshot_query>::with<snapshot_reply>,
                      caf::replies_to<inspect_query>::with<inspect_reply>,
                      caf::reacts_to<retire_request>, caf::replies_to<stats_query>::with<manager_stats>,
-                     caf::reacts_to<upstream_link>>;
+                     caf::reacts_to<upstream_link>,
+                     caf::reacts_to<storage_changed>, caf::reacts_to<storage_resync>>;
 
 // ---- storage writer: the only writer of the database --------------------------
 
@@ -265,6 +277,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::retire_decision)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::manager_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::stats_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::upstream_link)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::storage_changed)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::storage_resync)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::load_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::load_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(moai::actors::write_request)

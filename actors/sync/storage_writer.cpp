@@ -91,6 +91,7 @@ bool flush_writes(storage_pointer self) {
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()));
   st.metrics->storage_batches++;
   st.metrics->storage_writes += writes.size();
+  st.metrics->changes_announced = st.store->changes_announced();
   log::trace(actor_origin(self), "batch committed",
              {{"writes", writes.size()}, {"us", static_cast<long long>(micros)}});
   auto next_incomplete = incomplete.begin();

@@ -153,6 +153,15 @@ sync_manager_actor spawn_sync_manager(caf::actor_system& system, storage_actor s
           st.upstream = link;
           for (auto& [id, cv] : st.covalues) self->send(cv.actor, link);
         }),
+        // Another node's commit concerns only a CoValue in memory (a later load reads it
+        // anyway). Not counted as routed: it cannot keep an idle CoValue from retiring.
+        probed(self, [=](storage_changed& change) {
+          auto it = self->state.covalues.find(change.change.id);
+          if (it != self->state.covalues.end()) self->send(it->second.actor, std::move(change));
+        }),
+        probed(self, [=](storage_resync) {
+          for (auto& [id, cv] : self->state.covalues) self->send(cv.actor, storage_resync{});
+        }),
         probed(self, [=](stats_query) -> manager_stats {
           auto s = self->state.stats;
           s.covalues_in_memory = self->state.covalues.size();
