@@ -22,7 +22,7 @@ for (let i = 0; i < args.length; i++) {
   if (name === null || !(name in FLAGS) || (FLAGS[name] && i + 1 >= args.length)) {
     console.error(`bench: unknown or incomplete argument '${args[i]}'`);
     console.error(
-      "usage: bench.mjs --moai PATH [--quick] [--only W1,W1b,W2,W3,W4,W6] [--repeat N] [--no-profile] [--allocations] [--out FILE]",
+      "usage: bench.mjs --moai PATH [--quick] [--only W1,W1b,W2,W3,W4,W6,W7] [--repeat N] [--no-profile] [--allocations] [--out FILE]",
     );
     process.exit(2);
   }
@@ -35,7 +35,7 @@ const arg = (flag, fallback) => {
 const quick = args.includes("--quick");
 const moai = resolve(arg("moai", join(root, "build/moai")));
 const out = resolve(arg("out", join(root, "bench-results/bench.json")));
-const only = arg("only", "W1,W3,W1b,W2,W4,W6").split(",");
+const only = arg("only", "W1,W3,W1b,W2,W4,W6,W7").split(",");
 // --repeat N runs every (workload, server) pair N times, alternating servers, and reports
 // the median of each metric: on a shared machine single runs can be far off.
 const repeat = Math.max(1, Number(arg("repeat", "1")));
@@ -58,6 +58,7 @@ const PROFILES = {
       connections: 8,
       window: 256,
     },
+    W7: { subscribers: 16, edits: 100, intervalMs: 40 },
   },
   full: {
     W1: { maps: 1000, edits: 10 },
@@ -69,6 +70,7 @@ const PROFILES = {
       connections: 8,
       window: 256,
     },
+    W7: { subscribers: 50, edits: 300, intervalMs: 50 },
   },
 };
 const profile = PROFILES[quick ? "quick" : "full"];
@@ -185,6 +187,14 @@ const ROWS = [
   // messages (moai_protocol_bench --replay: decode, BLAKE3 chain, one verify per message,
   // SQLite insert). The moai column shows that limit, the ratio column the share.
   { w: "W6", metric: "single-core limit (tx/s)", limit: true, target: { min: 0.5 } },
+  // moai only: three nodes on one PostgreSQL against the same case on one node.
+  { w: "W7", metric: "3 nodes: edit→receive p50 (ms)", get: (r) => r.crossNode.received.p50 },
+  { w: "W7", metric: "3 nodes: edit→receive p99 (ms)", get: (r) => r.crossNode.received.p99 },
+  { w: "W7", metric: "1 node: edit→receive p50 (ms)", get: (r) => r.oneNode.received.p50 },
+  { w: "W7", metric: "1 node: edit→receive p99 (ms)", get: (r) => r.oneNode.received.p99 },
+  { w: "W7", metric: "3 nodes: CPU per edit, all (ms)", get: (r) => r.crossNode.cpuUsPerEdit / 1000 },
+  { w: "W7", metric: "1 node: CPU per edit (ms)", get: (r) => r.oneNode.cpuUsPerEdit / 1000 },
+  { w: "W7", metric: "deliveries received (3 nodes)", get: (r) => r.crossNode.received.n, fmt: (v) => String(v) },
 ];
 
 function fmt(v) {
@@ -274,12 +284,12 @@ const results = {};
 const params = {};
 const kinds = ["moai", "reference"];
 
-async function runWorkload(w, p) {
+async function runWorkload(w, p, servers = kinds) {
   if (!profiling) p = { ...p, profile: false };
   params[w] = p;
   results[w] = { moai: [], reference: [] };
   for (let i = 0; i < repeat; i++) {
-    for (const kind of kinds) {
+    for (const kind of servers) {
       log(`${w} against ${kind}${repeat > 1 ? ` (run ${i + 1}/${repeat})` : ""} …`);
       const t = Date.now();
       const r = await runChild("run-one.mjs", [w, "--kind", kind, "--moai", moai, "--work", workDir, "--params", JSON.stringify(p)]);
@@ -338,6 +348,8 @@ if (only.includes("W6")) {
   }
 }
 
+if (only.includes("W7")) await runWorkload("W7", profile.W7, ["moai"]);
+
 info.loadAverageAtEnd = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).map(Number);
 const rows = buildRows(results);
 console.log("");
@@ -365,6 +377,12 @@ for (const [w, byKind] of Object.entries(results)) {
     if (w === "W2" && r.raw && r.raw.received.n < r.raw.expectedDeliveries) invalid = true;
     if (w === "W2" && r.received.n < r.expectedDeliveries) invalid = true;
     if (w === "W6" && !r.accepted) invalid = true;
+    for (const phase of w === "W7" ? [r.oneNode, r.crossNode] : []) {
+      if (phase.received.n < phase.expectedDeliveries) {
+        invalid = true;
+        notes.push(`W7 ${phase.nodes} node(s): ${phase.expectedDeliveries - phase.received.n} deliveries never arrived`);
+      }
+    }
     if (w === "W2" && r.raw && r.raw.received.n < r.raw.expectedDeliveries)
       notes.push(`${w} ${kind}: raw phase: ${r.raw.expectedDeliveries - r.raw.received.n} deliveries never arrived`);
     if (w === "W2") {

@@ -18,6 +18,7 @@ const modules = {
   W3: "./workloads/w3_cold_load.mjs",
   W4: "./workloads/w4_idle.mjs",
   W6: "./workloads/w6_replay.mjs",
+  W7: "./workloads/w7_cross_node.mjs",
 };
 if (!modules[name]) {
   console.error(`unknown workload ${name}; one of ${Object.keys(modules).join(", ")}`);

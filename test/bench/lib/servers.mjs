@@ -27,8 +27,9 @@ export const startedServers = [];
 
 // kind: "moai" | "reference". Returns { kind, pid, port, url, dbPath, logPath, logs(), stop() }.
 // fresh: start from an empty database (removes any file left at dbPath). env: added to
-// the server's environment (e.g. an LD_PRELOAD shim).
-export async function startServer({ kind, moai, dbPath, workDir, logLevel = "warn", port, fresh = true, env = {} }) {
+// the server's environment (e.g. an LD_PRELOAD shim). args: more flags for moai (e.g.
+// PostgreSQL storage).
+export async function startServer({ kind, moai, dbPath, workDir, logLevel = "warn", port, fresh = true, env = {}, args = [] }) {
   port ??= await freePort();
   if (fresh) for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(dbPath + suffix, { force: true });
   const logPath = join(workDir, `${kind}-${process.pid}-${started++}.log`);
@@ -38,7 +39,7 @@ export async function startServer({ kind, moai, dbPath, workDir, logLevel = "war
       ? spawn(
           moai,
           ["serve", "--host", "127.0.0.1", "--port", String(port), "--db-path", dbPath,
-            "--log-format", "text", "--log-level", logLevel],
+            "--log-format", "text", "--log-level", logLevel, ...args],
           { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
         )
       : spawn(process.execPath, [referenceScript, "--port", String(port), "--db", dbPath], {

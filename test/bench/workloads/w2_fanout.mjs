@@ -52,15 +52,20 @@ function spawnSubscribers(url, mapId, total, procs) {
 }
 
 // C raw WebSocket subscribers that behave like cojson clients on the wire (`load` the
-// CoMap, answer every content message with a `known` ack) but verify nothing.
-async function rawFanout(server, group, writer, { C, E, intervalMs }) {
+// CoMap, answer every content message with a `known` ack) but verify nothing. They
+// connect to `subscriberUrls` in turn (default: the writer's server), and the CPU of
+// `cpuPids` is counted (default: that server's); W7 spreads them over several nodes.
+export async function rawFanout(server, group, writer, { C, E, intervalMs, subscriberUrls, cpuPids }) {
+  subscriberUrls ??= [server.url];
+  cpuPids ??= [server.pid];
+  const cpuOf = () => cpuPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const map = group.createMap();
   map.set("v", { seq: -1, t: 0 });
   await map.core.waitForSync();
   const sockets = [];
   const arrivals = []; // per subscriber: Map "<session>#<txIndex>" -> arrival
   for (let i = 0; i < C; i++) {
-    const ws = new WebSocket(server.url, { perMessageDeflate: false });
+    const ws = new WebSocket(subscriberUrls[i % subscriberUrls.length], { perMessageDeflate: false });
     await new Promise((resolve, reject) => {
       ws.once("open", resolve);
       ws.once("error", reject);
@@ -92,7 +97,7 @@ async function rawFanout(server, group, writer, { C, E, intervalMs }) {
   await sleep(500);
   const session = writer.node.currentSessionID;
   const stamps = new Map();
-  const cpu0 = cpuSeconds(server.pid);
+  const cpu0 = cpuOf();
   for (let seq = 0; seq < E; seq++) {
     const t = monoMs();
     stamps.set(`${session}#${map.core.knownState().sessions[session] ?? 0}`, t);
@@ -101,7 +106,7 @@ async function rawFanout(server, group, writer, { C, E, intervalMs }) {
   }
   const last = [...stamps.keys()].at(-1);
   await waitFor(() => arrivals.every((a) => a.has(last)), { timeout: 60000, what: "raw subscribers to receive the last edit" });
-  const cpuS = cpuSeconds(server.pid) - cpu0;
+  const cpuS = cpuOf() - cpu0;
   for (const ws of sockets) ws.terminate();
   const latencies = arrivals.flatMap((a) => [...stamps].filter(([k]) => a.has(k)).map(([k, t]) => a.get(k) - t));
   return { subscribers: C, edits: E, expectedDeliveries: C * E, received: summarize(latencies), cpuUsPerEdit: (cpuS / E) * 1e6 };
