@@ -1,7 +1,7 @@
 // Several moai nodes on one database: each commit announces the CoValues it changed
-// (PostgreSQL NOTIFY, sent with the commit), and every node listens (LISTEN on a
-// connection of its own), so a node that holds one of them in memory reads what it
-// lacks. This is the storage side: the announcement's text and the listening
+// (PostgreSQL NOTIFY on moai_changes:<schema>, sent with the commit), and every node
+// listens (LISTEN on a connection of its own), so a node that holds one of them in
+// memory reads what it lacks. This is the storage side: the announcement's text and the listening
 // connection; actors/sync/change_listener turns what it hears into messages.
 #pragma once
 

@@ -8,7 +8,7 @@
 //
 // Several moai nodes may share the tables: an append locks its session row, so two
 // nodes appending to one session take turns (the same content is stored once, a gap is
-// refused); every commit announces what it changed (NOTIFY moai_changes, see
+// refused); every commit announces what it changed (NOTIFY moai_changes:SCHEMA, see
 // change_feed.hpp) and loads read one snapshot. libpq with prepared statements; one
 // connection, used by the storage writer's thread only, reset when it breaks (the failed
 // call throws and the storage writer's retries carry on over the new one). The change
@@ -164,8 +164,12 @@ BEGIN
 END
 $$)sql";
 
-// The channel every node listens on (change_feed.hpp).
-const char* const kChannel = "moai_changes";
+// The channel every node on these tables listens on (change_feed.hpp). NOTIFY reaches
+// the whole database, so the schema is part of its name: deployments in other schemas
+// of the same database do not hear each other.
+std::string channel_of(const std::string& schema) {
+  return ("moai_changes:" + schema).substr(0, 63);  // an identifier's length
+}
 
 // Statement name → SQL, prepared once per connection.
 const std::pair<const char*, const char*> kStatements[] = {
@@ -207,7 +211,7 @@ const std::pair<const char*, const char*> kStatements[] = {
     {"mark_deleted",
      R"sql(INSERT INTO deletedcovalues ("coValueID", status) SELECT $1, 1 WHERE EXISTS
        (SELECT 1 FROM covalues WHERE id = $1) ON CONFLICT ("coValueID") DO UPDATE SET status = 1)sql"},
-    {"notify", "SELECT pg_notify('moai_changes', $1)"},
+    {"notify", "SELECT pg_notify($1, $2)"},
     // moai check --repair: a session cut back to its first $3 transactions.
     {"trim_transactions",
      R"sql(DELETE FROM transactions WHERE ses = (SELECT s."rowID" FROM sessions s JOIN covalues c
@@ -308,14 +312,17 @@ std::string array_literal(const Range& items, Text text_of) {
 // The change feed: LISTEN on a connection of its own.
 class postgres_change_feed final : public change_feed {
  public:
-  postgres_change_feed(std::string url, std::string node) : url_(std::move(url)), node_(std::move(node)) {}
+  postgres_change_feed(std::string url, std::string node, std::string channel)
+      : url_(std::move(url)), node_(std::move(node)), channel_(std::move(channel)) {}
 
   std::vector<stored_change> wait(std::chrono::milliseconds timeout, bool& reconnected) override {
     reconnected = false;
     if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) {
       conn_.reset();
       auto c = connect(url_);
-      result r(PQexec(c.get(), (std::string("LISTEN ") + kChannel).c_str()));
+      std::string listen = "LISTEN \"";
+      for (char ch : channel_) listen += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+      result r(PQexec(c.get(), (listen + '"').c_str()));
       if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
         throw std::runtime_error(std::string("PostgreSQL (LISTEN): ") + PQerrorMessage(c.get()));
       }
@@ -350,6 +357,7 @@ class postgres_change_feed final : public change_feed {
 
   std::string url_;
   std::string node_;
+  std::string channel_;
   connection conn_;
 };
 
@@ -359,6 +367,7 @@ class postgres_store final : public covalue_store {
       : url_(url), node_(random_node_id()), conn_(connect(url)), access_(access) {
     prepare_session();
     ready_ = true;
+    channel_ = channel_of(text(query("SELECT current_schema()"), 0, 0));
     if (access_ != store_access::read_only) erase_pending_deletes();
   }
 
@@ -366,7 +375,7 @@ class postgres_store final : public covalue_store {
 
   std::unique_ptr<change_feed> open_change_feed() override {
     if (access_ != store_access::serve) return nullptr;
-    return std::make_unique<postgres_change_feed>(url_, node_);
+    return std::make_unique<postgres_change_feed>(url_, node_, channel_);
   }
   std::uint64_t changes_announced() const override { return announced_.load(std::memory_order_relaxed); }
 
@@ -495,7 +504,7 @@ class postgres_store final : public covalue_store {
             .count();
     for (auto& [id, change] : changes) {
       change.committed_ms = committed;
-      add("notify", {encode_change(node_, change)}, std::nullopt);
+      add("notify", {channel_, encode_change(node_, change)}, std::nullopt);
     }
     add(nullptr, {"COMMIT"}, std::nullopt);
     std::string error;
@@ -844,6 +853,7 @@ class postgres_store final : public covalue_store {
   std::string url_;
   std::string node_;  // tells this process's announcements apart from other nodes'
   connection conn_;
+  std::string channel_;
   std::atomic<std::uint64_t> announced_{0};
   store_access access_;
   bool ready_ = false;       // set up completely (lock, schema, statements)

@@ -790,6 +790,10 @@ BOOST_AUTO_TEST_CASE(commits_are_announced_to_the_other_nodes) {
   BOOST_TEST(heard[0].sessions.at("s1") == 2u);
   BOOST_TEST(heard[0].committed_ms > 0);
   BOOST_TEST(feed_a->wait(std::chrono::milliseconds(200), reconnected).empty());  // its own commit
+  // A deployment in another schema of the same database is not heard.
+  auto elsewhere = open_postgres_store(fresh_postgres_schema());
+  BOOST_TEST(elsewhere->write({batch("co_zfeed", "{\"h\":1}", "s1", 0, {"t0"}, "sig0")}).empty());
+  BOOST_TEST(feed_b->wait(std::chrono::milliseconds(300), reconnected).empty());
 
   postgres_admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" + name + "'");
   bool threw = false;
