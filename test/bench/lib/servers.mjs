@@ -28,7 +28,9 @@ export const startedServers = [];
 // kind: "moai" | "reference". Returns { kind, pid, port, url, dbPath, logPath, logs(), stop() }.
 // fresh: start from an empty database (removes any file left at dbPath). env: added to
 // the server's environment (e.g. an LD_PRELOAD shim). args: more flags for moai (e.g.
-// PostgreSQL storage).
+// PostgreSQL storage); MOAI_BENCH_MOAI_ARGS adds flags to every moai a workload starts
+// (e.g. `--storage postgres --postgres-url …` to run W1–W6 on PostgreSQL; W6's database
+// must then be emptied between runs).
 export async function startServer({ kind, moai, dbPath, workDir, logLevel = "warn", port, fresh = true, env = {}, args = [] }) {
   port ??= await freePort();
   if (fresh) for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(dbPath + suffix, { force: true });
@@ -39,7 +41,8 @@ export async function startServer({ kind, moai, dbPath, workDir, logLevel = "war
       ? spawn(
           moai,
           ["serve", "--host", "127.0.0.1", "--port", String(port), "--db-path", dbPath,
-            "--log-format", "text", "--log-level", logLevel, ...args],
+            "--log-format", "text", "--log-level", logLevel, ...args,
+            ...(process.env.MOAI_BENCH_MOAI_ARGS ?? "").split(" ").filter(Boolean)],
           { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
         )
       : spawn(process.execPath, [referenceScript, "--port", String(port), "--db", dbPath], {
