@@ -31,17 +31,13 @@
 #include <vector>
 
 #include "storage/covalue_store.hpp"
+#include "storage/migration.hpp"
 
 namespace moai::storage {
 namespace {
 
 // The original's migrations, statement for statement (libs/maia-storage/src/schema/
 // postgres.js); each version is recorded as a row of schema_version.
-struct migration {
-  int version;
-  std::vector<const char*> statements;
-};
-
 const std::vector<migration>& migrations() {
   static const std::vector<migration> all = {
       {1,

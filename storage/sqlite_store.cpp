@@ -6,14 +6,10 @@
 
 #include "storage/covalue_store.hpp"
 #include "storage/file_lock.hpp"
+#include "storage/migration.hpp"
 
 namespace moai::storage {
 namespace {
-
-struct migration {
-  int version;
-  std::vector<const char*> statements;
-};
 
 const std::vector<migration>& migrations() {
   static const std::vector<migration> all = {

@@ -158,18 +158,22 @@ std::string render_prometheus(const sync_metrics& m, const gateway::server_count
   histogram("moai_storage_write_seconds", "Time to commit one storage batch.", m.storage_write_latency);
 
   // Several nodes on one PostgreSQL database.
-  e.family("moai_changes_announced_total", "counter", "Commits announced to other nodes (NOTIFY, one per CoValue).");
-  e.sample("moai_changes_announced_total", load(m.changes_announced));
-  e.family("moai_changes_heard_total", "counter", "Announcements of other nodes' commits received (LISTEN).");
-  e.sample("moai_changes_heard_total", load(m.changes_heard));
-  e.family("moai_catch_up_reads_total", "counter",
-           "CoValues in memory read again because other nodes stored more (or the feed was lost).");
-  e.sample("moai_catch_up_reads_total", load(m.catch_up_reads));
-  e.family("moai_catch_up_transactions_total", "counter", "Transactions other nodes stored, taken into memory.");
-  e.sample("moai_catch_up_transactions_total", load(m.catch_up_transactions));
-  e.family("moai_change_feed_resyncs_total", "counter",
-           "Times the change feed came back after a loss and every CoValue in memory was compared with storage.");
-  e.sample("moai_change_feed_resyncs_total", load(m.resyncs));
+  auto counter = [&](const char* name, const char* help, double value) {
+    e.family(name, "counter", help);
+    e.sample(name, value);
+  };
+  counter("moai_changes_announced_total", "Commits announced to other nodes (NOTIFY, one per CoValue).",
+          load(m.changes_announced));
+  counter("moai_changes_heard_total", "Announcements of other nodes' commits received (LISTEN).",
+          load(m.changes_heard));
+  counter("moai_catch_up_reads_total",
+          "CoValues in memory read again because other nodes stored more (or the feed was lost).",
+          load(m.catch_up_reads));
+  counter("moai_catch_up_transactions_total", "Transactions other nodes stored, taken into memory.",
+          load(m.catch_up_transactions));
+  counter("moai_change_feed_resyncs_total",
+          "Times the change feed came back after a loss and every CoValue in memory was compared with storage.",
+          load(m.resyncs));
   histogram("moai_cross_node_lag_seconds",
             "From another node's commit to its content reaching this node's subscribers (by both clocks).",
             m.cross_node_lag);
