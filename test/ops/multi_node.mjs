@@ -2,6 +2,8 @@
 // this test starts and restarts itself (scripts/test-postgres) and three moai nodes,
 // real cojson clients spread over them:
 //   1. an edit on any node reaches subscribers on every node (LISTEN/NOTIFY, catch-up);
+//   1b. a node whose listening connection drops (while another node commits) catches up
+//      once it is back, by comparing what it holds with storage;
 //   2. a node killed with SIGKILL mid-write while its clients move to the other nodes
 //      loses no acknowledged transaction, and every client converges;
 //   3. a PostgreSQL restart is survived: /health shows the link down and up again, the
@@ -56,8 +58,9 @@ export async function run(ctx) {
 }
 
 async function scenario(ctx, url, pgDir) {
-  const args = ["--storage", "postgres", "--postgres-url", url];
+  // Each node's connections carry its name (pg_stat_activity.application_name).
   const node = async (name) => {
+    const args = ["--storage", "postgres", "--postgres-url", `${url}&application_name=moai-${name}`];
     const server = await startServer(ctx, { dbPath: join(ctx.workDir, `${name}.db`), args });
     server.name = name;
     return server;
@@ -93,6 +96,25 @@ async function scenario(ctx, url, pgDir) {
   assert.ok(metric(metricsB, "moai_changes_announced_total") > 0, "B announced its commit");
   assert.ok(metric(metricsB, "moai_catch_up_reads_total") > 0, "B read what others stored");
   assert.ok(metric(metricsB, "moai_cross_node_lag_seconds_count") > 0, "B measured cross-node lag");
+
+  // ---- 1b. B's listening connection drops while A commits ----
+  const resyncsBefore = metric(await scrape(b), "moai_change_feed_resyncs_total");
+  const killListener = () =>
+    execFileSync("psql", [url, "-tA", "-c",
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'moai-B' AND query LIKE 'LISTEN%'"]);
+  killListener();
+  maps[0].set("whileDeaf", "committed while B was not listening");
+  // Keep B deaf for a while (its reconnections are cut too), so A's commit is announced
+  // while nobody on B listens: only the comparison after the reconnection brings it.
+  for (const until = Date.now() + 1500; Date.now() < until; ) {
+    killListener();
+    await sleep(50);
+  }
+  await waitFor(() => maps[1].get("whileDeaf") === "committed while B was not listening", {
+    what: "the edit A committed while B's listening connection was down, on B",
+  });
+  assert.ok(metric(await scrape(b), "moai_change_feed_resyncs_total") > resyncsBefore, "B compared after reconnecting");
+  log("a node whose listening connection dropped caught up when it was back");
 
   // ---- 2. SIGKILL of a node mid-write; its clients move on ----
   const movers = [];
