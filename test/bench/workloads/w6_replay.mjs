@@ -94,6 +94,7 @@ class Replayer {
   }
 
   pump() {
+    if (!this.queue) return; // a frame (a ping) before run(): nothing to send yet
     let frame = [];
     let chars = 0;
     const flush = () => {
