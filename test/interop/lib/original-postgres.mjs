@@ -1,8 +1,8 @@
 // The storage of the JavaScript moai that moai replaces (MaiaOS services/moai over
 // libs/maia-storage), rebuilt for the tests from its documented SQL: cojson's
-// DBClientInterfaceAsync over PostgreSQL with the original's schema (a port of cojson's
-// SQLite tables: migrations 1, 3, 4, 5 recorded in schema_version, quoted camelCase
-// columns), wrapped in cojson's own StorageApiAsync as the original wraps it. One pg
+// DBClientInterfaceAsync over PostgreSQL (or PGlite, its embedded PostgreSQL) with the
+// original's schema (a port of cojson's SQLite tables: migrations 1, 3, 4, 5 recorded in
+// schema_version, quoted camelCase columns), wrapped in cojson's own StorageApiAsync as the original wraps it. One pg
 // connection, as the original has. Written from the statements alone; no MaiaOS code.
 //
 // Where cojson 0.20.19 asks for more than 0.20.7 did (listing IDs, the storage
@@ -271,22 +271,44 @@ class OriginalPostgresClient {
   async releaseStorageReconciliationLock() {}
 }
 
-// The original's getPostgresStorage: migrations, then cojson's StorageApiAsync over the
-// client, with the deleted-CoValue eraser on. `schema`: the tables' schema (search_path).
-// `close()` ends the connection.
+// The original's getPostgresStorage / getPGliteStorage: migrations, then cojson's
+// StorageApiAsync over the client, with the deleted-CoValue eraser on. `db` is anything
+// with the pg client's query(sql, params) → {rows}: a pg.Client or a PGlite instance.
+async function openOriginalStorage(db) {
+  await migrate(db);
+  const storage = new StorageApiAsync(new OriginalPostgresClient(db));
+  storage.enableDeletedCoValuesErasure();
+  return storage;
+}
+
+// On a PostgreSQL server. `schema`: the tables' schema (search_path). `close()` ends the
+// connection.
 export async function openOriginalPostgresStorage(connectionString, { schema } = {}) {
   const client = new pg.Client({ connectionString });
   await client.connect();
   if (schema) await client.query(`SET search_path TO ${schema}`);
-  await migrate(client);
-  const storage = new StorageApiAsync(new OriginalPostgresClient(client));
-  storage.enableDeletedCoValuesErasure();
+  const storage = await openOriginalStorage(client);
   return {
     storage,
     client,
     async close() {
       await storage.close();
       await client.end();
+    },
+  };
+}
+
+// On a PGlite data directory, as the original keeps it at DB_PATH (PEER_STORAGE=pglite).
+export async function openOriginalPGliteStorage(dir) {
+  const { PGlite } = await import("@electric-sql/pglite");
+  const db = await PGlite.create(dir);
+  const storage = await openOriginalStorage(db);
+  return {
+    storage,
+    client: db,
+    async close() {
+      await storage.close();
+      await db.close();
     },
   };
 }
