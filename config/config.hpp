@@ -25,6 +25,7 @@ struct config {
   std::string db_path = "./local-sync.db";
   std::string postgres_url;                   // storage = postgres
   std::string sqlite_synchronous = "normal";  // off | normal | full
+  bool check_on_start = true;                 // SQLite quick_check before serving
   bool require_schema = false;                // refuse CoValues without header meta.$schema (MaiaOS)
   // [peer]
   std::string peer_id;      // PEER_ID: the server's account (co_z…)

@@ -134,9 +134,11 @@ void trim_to_since(stored_covalue& cv, const std::map<std::string, std::uint32_t
 
 // Throws std::runtime_error if the database cannot be opened or migrated, or (with
 // `access` exclusive) while another process has it open; read_only neither creates,
-// migrates nor writes it.
+// migrates nor writes it. `check_first` runs PRAGMA quick_check before anything else and
+// throws, naming the damage, if the file is not sound.
 std::unique_ptr<covalue_store> open_sqlite_store(const std::string& path, const std::string& synchronous,
-                                                 store_access access = store_access::serve);
+                                                 store_access access = store_access::serve,
+                                                 bool check_first = false);
 std::unique_ptr<covalue_store> open_memory_store();
 // `url`: a libpq connection string or URI (postgresql://user@host/db). To serve, creates
 // or migrates the tables (the original JavaScript moai's schema, a port of cojson's

@@ -25,7 +25,8 @@ std::unique_ptr<covalue_store> open_configured_store(const config& cfg, store_ac
   if (std::filesystem::is_directory(cfg.db_path, ec)) {
     throw std::runtime_error("DB_PATH " + cfg.db_path + " is a directory; moai's SQLite store needs a file path");
   }
-  return open_sqlite_store(cfg.db_path, cfg.sqlite_synchronous, access);
+  return open_sqlite_store(cfg.db_path, cfg.sqlite_synchronous, access,
+                           access == store_access::serve && cfg.check_on_start);
 }
 
 }  // namespace moai::storage

@@ -2,7 +2,10 @@
 // so a database written by Jazz's own sync server opens here and vice versa.
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <algorithm>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "storage/covalue_store.hpp"
 #include "storage/file_lock.hpp"
@@ -65,7 +68,7 @@ class statement_use {
 
 class sqlite_store final : public covalue_store {
  public:
-  sqlite_store(const std::string& path, const std::string& synchronous, store_access access)
+  sqlite_store(const std::string& path, const std::string& synchronous, store_access access, bool check_first)
       : lock_(path, access),
         db_(path, (access == store_access::read_only ? SQLite::OPEN_READWRITE
                                                       : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) |
@@ -77,6 +80,9 @@ class sqlite_store final : public covalue_store {
     if (access != store_access::read_only) db_.exec("PRAGMA journal_size_limit = 67108864;");
     db_.exec("PRAGMA foreign_keys = OFF;");
     db_.setBusyTimeout(5000);
+    // A damaged file would fail reads and writes one by one while /health said ok, and
+    // writing into it can spread the damage: refuse it before anything is written.
+    if (check_first) refuse_if_damaged(path);
     if (access != store_access::read_only) migrate();
     find_covalue_ = std::make_unique<SQLite::Statement>(db_, "SELECT rowID, header FROM coValues WHERE id = ?");
     insert_covalue_ = std::make_unique<SQLite::Statement>(db_, "INSERT INTO coValues (id, header) VALUES (?, ?)");
@@ -319,6 +325,40 @@ class sqlite_store final : public covalue_store {
     tx.commit();
   }
 
+  // What PRAGMA quick_check finds wrong with the file (empty when it is sound), on a
+  // connection of its own so its page cache (the whole file) goes when it closes.
+  static std::vector<std::string> structural_problems(const std::string& path) {
+    std::vector<std::string> lines;
+    try {
+      SQLite::Database reader(path, SQLite::OPEN_READONLY);
+      SQLite::Statement check(reader, "PRAGMA quick_check(100)");
+      while (check.executeStep()) {
+        std::string row = check.getColumn(0).getString();
+        if (row == "ok") return {};
+        for (std::size_t start = 0, end; start < row.size(); start = end + 1) {
+          end = std::min(row.find('\n', start), row.size());
+          std::string line = row.substr(start, end - start);
+          if (!line.empty() && line.rfind("***", 0) != 0) lines.push_back(std::move(line));
+        }
+      }
+    } catch (const SQLite::Exception& e) {  // too damaged to be walked at all
+      lines.push_back(e.what());
+    }
+    return lines;
+  }
+
+  static void refuse_if_damaged(const std::string& path) {
+    const auto lines = structural_problems(path);
+    if (lines.empty()) return;
+    std::string problems;
+    for (std::size_t i = 0; i < lines.size() && i < 3; ++i) problems += (i ? "; " : "") + lines[i];
+    if (lines.size() > 3) problems += "; and " + std::to_string(lines.size() - 3) + " more";
+    throw std::runtime_error("SQLite database " + path + " is damaged (quick_check: " + problems +
+                             "). It was not changed. Restore a backup (`moai restore BACKUP`), or salvage what "
+                             "verifies with `sqlite3 " + path + " .recover` into a new file and `moai check` it; "
+                             "storage.check_on_start = false skips this check");
+  }
+
   void migrate() {
     int version = db_.execAndGet("PRAGMA user_version").getInt();
     for (const auto& m : migrations()) {
@@ -410,9 +450,9 @@ class sqlite_store final : public covalue_store {
 }  // namespace
 
 std::unique_ptr<covalue_store> open_sqlite_store(const std::string& path, const std::string& synchronous,
-                                                 store_access access) {
+                                                 store_access access, bool check_first) {
   try {
-    return std::make_unique<sqlite_store>(path, synchronous, access);
+    return std::make_unique<sqlite_store>(path, synchronous, access, check_first);
   } catch (const SQLite::Exception& e) {
     throw std::runtime_error("cannot open SQLite database " + path + ": " + e.what());
   }

@@ -51,8 +51,11 @@ struct sync_metrics {
   std::atomic<std::uint64_t> slow_consumers_closed{0};
   std::atomic<std::uint64_t> content_held_back{0};
   latency_histogram storage_write_latency;
-  // The last write batch succeeded (a full disk, an I/O error: false until one does).
-  std::atomic<bool> storage_ok{true};
+  // The last write batch succeeded (a full disk, an I/O error: false until one does),
+  // and the last reads did (a damaged page, a failing disk: false until all succeed).
+  std::atomic<bool> storage_writes_ok{true};
+  std::atomic<bool> storage_reads_ok{true};
+  bool storage_ok() const { return storage_writes_ok.load() && storage_reads_ok.load(); }
   // Several nodes on one PostgreSQL (storage/change_feed.hpp): commits announced,
   // announcements heard from other nodes, CoValues in memory read again because another
   // node stored more (and the transactions that brought), comparisons of everything in

@@ -77,9 +77,9 @@ gateway::router make_routes(const route_targets& t) {
   routes.prefix("", "/covalues/", agent);
   // Any method, as the original answers it.
   routes.exact("", "/health", [t](http_request&&, responder respond) {
-    // Not ready while the last storage write failed (disk full, database gone): a load
-    // balancer then sends new clients elsewhere until writes succeed again.
-    const bool storage_ok = t.metrics->storage_ok.load();
+    // Not ready while storage writes or reads fail (disk full, database gone, a failing
+    // disk): a load balancer then sends new clients elsewhere until they succeed again.
+    const bool storage_ok = t.metrics->storage_ok();
     const bool ready = t.ready->load() && storage_ok;
     respond(gateway::json_response(
         ready ? 200 : 503,

@@ -78,7 +78,7 @@ bool flush_writes(storage_pointer self) {
   // Only a write stored in full shows the store works again (one refused for its gap
   // wrote nothing).
   const bool proved_ok = ok && incomplete.size() < writes.size();
-  if ((!ok || proved_ok) && st.metrics->storage_ok.exchange(ok) != ok) {
+  if ((!ok || proved_ok) && st.metrics->storage_writes_ok.exchange(ok) != ok) {
     if (ok) {
       log::info(actor_origin(self), "writes succeed again");
     } else {
@@ -135,6 +135,15 @@ void serve_loads(storage_pointer self) {
     st.failed_loads.push_back({std::move(queries[i]), std::move(st.loads[i].promise)});
   }
   st.loads.clear();
+  // Readiness follows reads too: a load that waits for its retry is a client left hanging.
+  const bool reads_ok = !failed && st.failed_loads.empty();
+  if (st.metrics->storage_reads_ok.exchange(reads_ok) != reads_ok) {
+    if (reads_ok) {
+      log::info(actor_origin(self), "reads succeed again");
+    } else {
+      log::error(actor_origin(self), "storage reads are failing: /health reports not ready until they succeed");
+    }
+  }
   if (!failed) {
     if (st.failed_loads.empty()) st.retry_backoff = std::chrono::milliseconds(0);
     return;

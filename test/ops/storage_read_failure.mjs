@@ -1,13 +1,14 @@
 // The database cannot be read for a while (every pread fails with EIO, injected with
 // LD_PRELOAD as a failing disk would): a stored CoValue loaded meanwhile must not look
 // absent. The server keeps it waiting, retries the read, and answers the load with the
-// stored content once reads succeed again; a new client then loads it all.
+// stored content once reads succeed again; a new client then loads it all. /health
+// answers 503 while reads fail and 200 once they succeed.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ackTrackingClient, loadOrFail, log, newClient, rawClient, sleep, startServer, waitFor } from "../interop/lib/harness.mjs";
+import { ackTrackingClient, api, loadOrFail, log, newClient, rawClient, sleep, startServer, waitFor } from "../interop/lib/harness.mjs";
 import { metric, scrape } from "../interop/lib/prometheus.mjs";
 
 export async function run(ctx) {
@@ -44,7 +45,10 @@ export async function run(ctx) {
   assert.equal(server.exited(), null, "the server is still running");
   const failures = metric(await scrape(server), "moai_storage_read_failures_total");
   assert.ok(failures >= 2, `failed reads counted and retried: ${failures}`);
-  log(`reads failing: ${failures} failed reads, the load waits`);
+  const down = await api(server, "GET", "/health");
+  assert.equal(down.status, 503, "/health is not ready while reads fail");
+  assert.equal(down.body.storage_ok, false);
+  log(`reads failing: ${failures} failed reads, the load waits, /health 503`);
 
   rmSync(flag);
   const content = await raw.next((m) => m.action === "content" && m.id === map.id, "the map once reads succeed", 15000);
@@ -53,6 +57,7 @@ export async function run(ctx) {
   assert.equal(sent.after + sent.newTransactions.length, written, "all stored transactions are sent");
   assert.ok(content.header, "with its header");
   raw.close();
+  await waitFor(async () => (await api(server, "GET", "/health")).status === 200, { what: "/health ready again" });
 
   const reader = await newClient(ctx, server.url, "Reader");
   const loaded = await loadOrFail(reader.node, map.id, "the map");

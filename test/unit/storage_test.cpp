@@ -373,6 +373,45 @@ BOOST_AUTO_TEST_CASE(unusable_database_is_a_clear_error) {
   BOOST_CHECK_THROW(open_postgres_store("postgresql://nobody@/nothing?host=/nonexistent-dir"), std::runtime_error);
 }
 
+// A damaged file is refused before anything is written to it (it used to open and then
+// fail every read and write while /health said ok).
+BOOST_AUTO_TEST_CASE(damaged_sqlite_file_is_refused_and_left_unchanged) {
+  const std::string path = temp_db();
+  {
+    auto s = open_sqlite_store(path, "normal");
+    for (int i = 0; i < 200; ++i) {
+      s->write({batch("co_z" + std::to_string(i), "{\"h\":" + std::to_string(i) + "}", "s1", 0,
+                      {std::string(2000, 'x')}, "sig")});
+    }
+  }
+  BOOST_REQUIRE(open_sqlite_store(path, "normal", store_access::serve, true)->load("co_z7"));  // sound: opens
+  const auto read_file = [&] {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    std::string bytes;
+    char buf[65536];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) bytes.append(buf, n);
+    std::fclose(f);
+    return bytes;
+  };
+  std::string bytes = read_file();
+  BOOST_REQUIRE(bytes.size() > 40 * 4096);
+  std::mt19937 random(7);
+  for (std::size_t i = 8 * 4096; i < 40 * 4096; ++i) bytes[i] = static_cast<char>(random());  // pages 9..40
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+  }
+  try {
+    open_sqlite_store(path, "normal", store_access::serve, true);
+    BOOST_FAIL("a damaged file was opened");
+  } catch (const std::runtime_error& e) {
+    BOOST_TEST(std::string(e.what()).find("is damaged (quick_check: ") != std::string::npos, e.what());
+  }
+  BOOST_TEST(read_file() == bytes);  // nothing written: not even a migration
+  remove_db(path);
+}
+
 // Commands beside a server: a reader (moai check, export) opens the database while a
 // server has it; a command that changes rows under its feet (check --repair, import,
 // restore) is refused then, and keeps servers and readers out while it runs.
