@@ -3,11 +3,11 @@
 #include <caf/all.hpp>
 #include <utility>
 
+#include "actors/agent/agent_access.hpp"
 #include "actors/agent/agent_gateway_state.hpp"
 #include "actors/agent/agent_requests.hpp"
 #include "base/json_text.hpp"
 #include "config/log.hpp"
-#include "gateway/server/bearer_token.hpp"
 #include "protocol/encoding/ids.hpp"
 
 namespace moai::actors::agent_api {
@@ -149,11 +149,6 @@ void patch_covalue(self_ptr self, call_ptr c, const std::string& id) {
 
 // ---- start-up and dispatch ----------------------------------------------------------
 
-bool authorized(const config& cfg, const gateway::http_request& req) {
-  if (cfg.agent_api_token.empty()) return true;
-  return gateway::bearer_matches(req.header("authorization"), cfg.agent_api_token);
-}
-
 // The account is loaded, or created from PEER_SECRET when no peer has it; then the
 // routes act as it, and MaiaOS's migration runs. Retried until it succeeds.
 void bootstrap(self_ptr self) {
@@ -181,8 +176,14 @@ void bootstrap(self_ptr self) {
 void dispatch(self_ptr self, call_ptr c) {
   const auto& req = c->request;
   const std::string& path = req.path;
-  if (!authorized(self->state.cfg, req)) {
-    return c->answer(401, failure("unauthorized: send Authorization: Bearer <AGENT_API_TOKEN>"));
+  const auto refusal = check_agent_access({self->state.cfg.agent_api_token, self->state.cfg.peer_id}, req);
+  if (refusal.status != 0) {
+    if (std::uint64_t suppressed = 0; log::sample("agent request refused", std::chrono::seconds(5), suppressed)) {
+      log::info(actor_origin(self), "agent request refused",
+                {{"path", path}, {"status", refusal.status}, {"remote", req.remote_address},
+                 {"refusals_not_logged", suppressed}});
+    }
+    return c->answer(refusal.status, failure(refusal.error));
   }
   // The original answers its routes this way until its account is ready.
   if (!self->state.ready) return c->answer(503, "{\"error\":\"Initializing\",\"status\":503}");

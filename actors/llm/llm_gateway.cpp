@@ -17,6 +17,7 @@
 #include "config/log.hpp"
 #include "gateway/client/http_client.hpp"
 #include "gateway/server/bearer_token.hpp"
+#include "gateway/server/caller_address.hpp"
 #include "protocol/json/json.hpp"
 
 namespace moai::actors {
@@ -103,12 +104,6 @@ class key_redactor {
   std::string key_;
   std::string held_;
 };
-
-// "ip:port" (IPv6 unbracketed, as the HTTP server writes it) → "ip".
-std::string client_ip(const std::string& remote) {
-  auto colon = remote.rfind(':');
-  return colon == std::string::npos ? remote : remote.substr(0, colon);
-}
 
 // The first `max_chars` characters of `text` as valid UTF-8: an upstream body may be
 // anything, and the excerpt goes into a JSON string.
@@ -216,7 +211,7 @@ void reject(gateway::responder& respond, unsigned status, std::string body, cons
 void on_chat(llm_pointer self, http_call& call) {
   auto& st = self->state;
   const auto& req = call.request;
-  const std::string ip = client_ip(req.remote_address);
+  const std::string ip = gateway::caller_ip(req.remote_address);
 
   if (req.method != "POST") {
     auto r = gateway::json_response(405, error_json("method not allowed: use POST"));

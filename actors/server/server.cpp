@@ -24,6 +24,7 @@
 #include "actors/sync/storage_writer.hpp"
 #include "actors/sync/sync_manager.hpp"
 #include "config/log.hpp"
+#include "gateway/server/caller_address.hpp"
 #include "gateway/server/http_server.hpp"
 #include "protocol/covalue/header.hpp"
 #include "protocol/crypto/crypto.hpp"
@@ -150,6 +151,27 @@ std::optional<protocol::agent_identity> configured_identity(const config& cfg, s
 }
 
 }  // namespace
+
+// What anyone who reaches the port may do without a token, said once at start (the
+// access rules: actors/agent/agent_access.hpp, the LLM proxy's token).
+void log_open_routes(const config& cfg) {
+  const bool local_only = gateway::is_loopback_ip(cfg.host) || cfg.host == "localhost";
+  // Listening on loopback only, nobody else reaches the port: information, not a warning.
+  auto say = [&](const char* message, log::fields fields) {
+    log::write(local_only ? log::level::info : log::level::warn, "server", message, fields);
+  };
+  if (!cfg.peer_id.empty() && !cfg.peer_secret.empty() && cfg.agent_api_token.empty()) {
+    say("AGENT_API_TOKEN is unset: /on-added, /register-human, /trigger and /profile act as the server account "
+        "for anyone who reaches this port, as the JavaScript moai's do; /covalues answers this machine only and "
+        "never writes the server account. Set AGENT_API_TOKEN to require a token",
+        {{"host", cfg.host}});
+  }
+  if (!cfg.llm_api_key.empty() && cfg.llm_proxy_token.empty()) {
+    say("LLM_PROXY_TOKEN is unset: /api/v0/llm/chat spends RED_PILL_API_KEY for anyone who reaches this port "
+        "(at most llm.rate_limit_per_minute calls per address). Set LLM_PROXY_TOKEN to require a token",
+        {{"host", cfg.host}, {"rate_limit_per_minute", cfg.llm_rate_limit_per_minute}});
+  }
+}
 
 int run_server(const config& cfg) {
   protocol::crypto_init();
@@ -307,6 +329,7 @@ int run_server(const config& cfg) {
              {"admin_page", !cfg.admin_token.empty()},
              {"scheduler_threads", scheduler_threads},
              {"io_threads", options.io_threads}});
+  log_open_routes(cfg);
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

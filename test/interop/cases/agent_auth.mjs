@@ -1,10 +1,14 @@
 // Without credentials the agent routes answer 503 naming what is missing (and /sync
-// still works); with AGENT_API_TOKEN they require the bearer token; bad credentials
-// stop the server at startup with a clear message.
+// still works); with credentials and no AGENT_API_TOKEN, MaiaOS's routes answer anyone
+// (as the original's do), the generic /covalues routes this machine only, writes to the
+// server's own account nobody, and the start-up log warns; with AGENT_API_TOKEN they
+// require the bearer token; bad credentials stop the server at startup with a clear
+// message.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
-import { api, generateAccount, log, newClient, startServer } from "../lib/harness.mjs";
+import { api, generateAccount, log, newClient, startServer, waitFor } from "../lib/harness.mjs";
 
 export async function run(ctx) {
   if (ctx.kind !== "moai") return log("the agent API is moai's own; nothing to check on the reference server");
@@ -22,6 +26,43 @@ export async function run(ctx) {
 
   const dbPath = join(ctx.workDir, "sync.db");
   const account = generateAccount(ctx, dbPath);
+
+  // No token, listening on every address: what a caller from elsewhere may do.
+  const open = await startServer(ctx, {
+    dbPath,
+    args: [...account.args, "--host", "0.0.0.0"],
+    env: { RED_PILL_API_KEY: "sk-test" },
+  });
+  const logs = open.logs();
+  assert.match(logs, /warn.*AGENT_API_TOKEN is unset: \/on-added, \/register-human, \/trigger and \/profile act as the server account for anyone/);
+  assert.match(logs, /warn.*LLM_PROXY_TOKEN is unset: \/api\/v0\/llm\/chat spends RED_PILL_API_KEY for anyone/);
+  // A caller from elsewhere: this machine's own non-loopback address when it has one,
+  // else a request relayed by a proxy on this machine (which must not count as local).
+  const external = Object.values(networkInterfaces()).flat().find((i) => i.family === "IPv4" && !i.internal);
+  const fromElsewhere = (method, path, body) =>
+    external
+      ? fetch(`http://${external.address}:${open.port}${path}`, {
+          method,
+          headers: { "content-type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }).then(async (r) => ({ status: r.status, body: await r.json() }))
+      : api(open, method, path, body, { "x-forwarded-for": "203.0.113.9" });
+  await waitFor(async () => (await api(open, "GET", "/profile")).status === 200, { what: "the account" });
+  const before = (await api(open, "GET", `/covalues/${account.peerId}`)).body;
+  assert.equal((await fromElsewhere("GET", "/profile")).status, 200, "MaiaOS's /profile answers anyone");
+  const remoteCreate = await fromElsewhere("POST", "/covalues", { type: "comap", content: { a: 1 } });
+  assert.equal(remoteCreate.status, 403, JSON.stringify(remoteCreate.body));
+  assert.match(remoteCreate.body.error, /this machine only while AGENT_API_TOKEN is unset/);
+  assert.equal((await fromElsewhere("GET", `/covalues/${account.peerId}`)).status, 403);
+  const relayed = await api(open, "POST", "/covalues", { type: "comap" }, { "x-forwarded-for": "203.0.113.9" });
+  assert.equal(relayed.status, 403, "a request relayed by a local proxy is not local");
+  assert.equal((await api(open, "POST", "/covalues", { type: "comap", content: { a: 1 } })).status, 201);
+  const rewire = await api(open, "PATCH", `/covalues/${account.peerId}`, { set: { sparks: "co_zmallory" } });
+  assert.equal(rewire.status, 403, JSON.stringify(rewire.body));
+  assert.match(rewire.body.error, /own account need a token/);
+  assert.deepEqual((await api(open, "GET", `/covalues/${account.peerId}`)).body, before, "the account is unchanged");
+  log(`no token (${external ? `from ${external.address}` : "relayed"}): MaiaOS routes open, /covalues local only, the account refused`);
+  await open.stop();
   const guarded = await startServer(ctx, { dbPath, args: [...account.args, "--agent-api-token", "s3cret"] });
   const denied = await api(guarded, "GET", "/profile");
   assert.equal(denied.status, 401);
