@@ -170,6 +170,11 @@ void access_control::replace_keys(const std::vector<storage::api_key_record>& ke
     }
     state_->keys_by_id = std::move(by_id);
     state_->keys_by_hash = std::move(by_hash);
+    // Addresses whose connections left in debt, once the debt is paid.
+    for (auto it = state_->ips.begin(); it != state_->ips.end();) {
+      auto& ip = *it->second;
+      it = ip.connections == 0 && ip.messages.tokens(now) >= ip.messages.rate() ? state_->ips.erase(it) : std::next(it);
+    }
   }
   for (auto& close : closes) close();
 }

@@ -54,7 +54,8 @@ const char* operations_usage() {
          "       moai import FILE|- [flags]        verify and store such lines (server stopped)\n"
          "       moai keys create [--name NAME] [--max-connections N] [--tx-per-second N] [--max-stored-bytes N]\n"
          "                                         make an API key for /sync (printed once; 0 = unlimited)\n"
-         "       moai keys list | revoke ID [flags] the API keys and their usage; revoke one\n";
+         "       moai keys list [flags]            the API keys, their limits and usage (never a key)\n"
+         "       moai keys revoke ID [flags]       revoke one; servers close its connections (4401)\n";
 }
 
 }  // namespace moai::actors
