@@ -233,6 +233,14 @@ const std::vector<option>& options() {
       {"admin.token", "MOAI_ADMIN_TOKEN", "admin-token",
        "bearer token of the admin page at /admin and its data (the page is off when empty)",
        text(&config::admin_token), show(&config::admin_token), true},
+      {"access.require_key", "MOAI_REQUIRE_KEY", "require-key",
+       "/sync needs an API key (?key=… on the sync URL, made with moai keys create); off: anyone may sync, and a "
+       "valid key still gets its limits",
+       flag_value(&config::require_key), show(&config::require_key)},
+      {"access.key_refresh_ms", "MOAI_KEY_REFRESH_MS", "key-refresh-ms",
+       "how often the server reads the key table (keys made or revoked by moai keys take effect within this) and "
+       "stores its counts of the keys' stored bytes",
+       number(&config::key_refresh_ms, 100, 600000), show(&config::key_refresh_ms)},
       {"limits.max_frame_bytes", "MOAI_MAX_FRAME_BYTES", "max-frame-bytes",
        "largest WebSocket message accepted; bigger ones close the connection with 1009",
        number(&config::max_frame_bytes, 1024, 1ull << 32), show(&config::max_frame_bytes)},
@@ -252,6 +260,13 @@ const std::vector<option>& options() {
        "content the database keeps refusing (a full disk) this long disconnects its senders with 1011, so they "
        "see an error; it stays in memory and is stored once the database takes it",
        number(&config::unstored_disconnect_ms, 100, 86400000), show(&config::unstored_disconnect_ms)},
+      {"limits.max_connections_per_ip", "MOAI_MAX_CONNECTIONS_PER_IP", "max-connections-per-ip",
+       "concurrent /sync connections without a key from one IP address; more get 429 (0 = unlimited)",
+       number(&config::max_connections_per_ip, 0, 1000000), show(&config::max_connections_per_ip)},
+      {"limits.messages_per_second_per_ip", "MOAI_MESSAGES_PER_SECOND_PER_IP", "messages-per-second-per-ip",
+       "sync messages per second from one IP address's connections without a key; beyond it the server reads "
+       "their sockets more slowly (0 = unlimited)",
+       number(&config::messages_per_second_per_ip, 0, 100000000), show(&config::messages_per_second_per_ip)},
       {"limits.idle_timeout_ms", "MOAI_IDLE_TIMEOUT_MS", "idle-timeout-ms",
        "a WebSocket peer that sends nothing, not even a pong, for this long is dropped (0 = never)",
        [](config& c, const std::string& v, std::string& why) {

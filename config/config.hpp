@@ -57,6 +57,9 @@ struct config {
   bool debug_endpoints = false;               // GET /debug/actors
   // [admin]
   std::string admin_token;  // MOAI_ADMIN_TOKEN: the admin page at /admin (off when empty)
+  // [access]
+  bool require_key = false;             // /sync needs an API key (?key=…)
+  std::uint32_t key_refresh_ms = 2000;  // the key table is read again this often
   // [limits]
   std::uint64_t max_frame_bytes = 64ull << 20;
   std::uint32_t max_connections = 10000;
@@ -65,6 +68,8 @@ struct config {
   std::uint64_t max_peer_queue_bytes = 64ull << 20;  // beyond it content is held back
   std::uint32_t idle_timeout_ms = 60000;             // a silent connection is dropped; 0 = never
   std::uint32_t unstored_disconnect_ms = 10000;      // unstorable content: its senders get 1011
+  std::uint32_t max_connections_per_ip = 0;          // connections without a key, per IP; 0 = unlimited
+  std::uint32_t messages_per_second_per_ip = 0;      // messages without a key, per IP; 0 = unlimited
 };
 
 // A bad value or unknown key; the message names the key and where it came from.

@@ -23,4 +23,10 @@ std::string_view rejection_name(rejection r) {
   return names[static_cast<std::size_t>(r)];
 }
 
+std::string_view refusal_name(refusal r) {
+  static constexpr std::string_view names[] = {"missing_key", "unknown_key", "revoked_key", "key_connections",
+                                                "ip_connections"};
+  return names[static_cast<std::size_t>(r)];
+}
+
 }  // namespace moai::actors

@@ -27,6 +27,28 @@ enum class rejection : std::size_t {
 };
 std::string_view rejection_name(rejection r);
 
+// Why a /sync upgrade was refused by access control (README, Access control).
+enum class refusal : std::size_t {
+  missing_key,      // access.require_key and no ?key=
+  unknown_key,      // a key not in the key table
+  revoked_key,      // a key revoked with moai keys revoke
+  key_connections,  // the key's max_connections reached
+  ip_connections,   // limits.max_connections_per_ip reached (connections without a key)
+  count
+};
+std::string_view refusal_name(refusal r);
+
+struct access_counters {
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(refusal::count)> refused{};
+  // Frames after which reading a connection paused, by the limit that asked for it.
+  std::atomic<std::uint64_t> rate_limited_key{0};
+  std::atomic<std::uint64_t> rate_limited_ip{0};
+  // Connections closed: their key was revoked (4401), or its stored bytes quota was
+  // reached (4507).
+  std::atomic<std::uint64_t> closed_revoked{0};
+  std::atomic<std::uint64_t> closed_storage_quota{0};
+};
+
 // A Prometheus-style histogram with fixed bounds, in seconds.
 struct latency_histogram {
   static constexpr std::array<double, 12> bounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -70,6 +92,7 @@ struct sync_metrics {
   // The database link, as the change feed sees it: -1 no shared database (SQLite,
   // memory), 0 down, 1 up.
   std::atomic<int> database_link{-1};
+  access_counters access;
   // Every actor's probe: mailbox depths and message rates per actor kind.
   actor_registry actors;
 

@@ -94,6 +94,22 @@ std::string render_prometheus(const sync_metrics& m, const gateway::server_count
   e.sample("moai_connections_total", load(server.connections_total));
   e.family("moai_connections_rejected_total", "counter", "WebSocket upgrades refused at the connection limit.");
   e.sample("moai_connections_rejected_total", load(server.connections_rejected));
+  e.family("moai_sync_upgrades_refused_total", "counter",
+           "/sync upgrades refused by access control (API keys, per-key and per-IP limits), by reason.");
+  for (std::size_t i = 0; i < static_cast<std::size_t>(refusal::count); ++i) {
+    e.sample("moai_sync_upgrades_refused_total", load(m.access.refused[i]),
+             exposition::label("reason", refusal_name(static_cast<refusal>(i))));
+  }
+  e.family("moai_sync_rate_limited_total", "counter",
+           "Frames after which reading a /sync connection paused for a rate limit, by limit.");
+  e.sample("moai_sync_rate_limited_total", load(m.access.rate_limited_key), exposition::label("limit", "key_tx_per_second"));
+  e.sample("moai_sync_rate_limited_total", load(m.access.rate_limited_ip),
+           exposition::label("limit", "ip_messages_per_second"));
+  e.family("moai_sync_access_closed_total", "counter",
+           "/sync connections closed by access control: key revoked (4401), stored bytes quota (4507).");
+  e.sample("moai_sync_access_closed_total", load(m.access.closed_revoked), exposition::label("reason", "key_revoked"));
+  e.sample("moai_sync_access_closed_total", load(m.access.closed_storage_quota),
+           exposition::label("reason", "storage_quota"));
   e.family("moai_accept_failures_total", "counter", "Connections the listener could not accept (e.g. no file descriptors left).");
   e.sample("moai_accept_failures_total", load(server.accept_failures));
   e.family("moai_slow_consumers_disconnected_total", "counter",

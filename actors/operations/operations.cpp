@@ -22,6 +22,7 @@ const std::map<std::string, operation>& operations() {
       {"check", {run_check, {"--repair"}, {}}},
       {"export", {run_export, {}, {"--out"}}},
       {"import", {run_import, {}, {}}},
+      {"keys", {run_keys, {}, {"--name", "--max-connections", "--tx-per-second", "--max-stored-bytes"}}},
   };
   return table;
 }
@@ -50,7 +51,11 @@ const char* operations_usage() {
          "                                         sessions back to their last verified signature\n"
          "       moai export ID... [--out FILE] [flags]\n"
          "                                         CoValues and their dependencies as JSON lines\n"
-         "       moai import FILE|- [flags]        verify and store such lines (server stopped)\n";
+         "       moai import FILE|- [flags]        verify and store such lines (server stopped)\n"
+         "       moai keys create [--name NAME] [--max-connections N] [--tx-per-second N] [--max-stored-bytes N]\n"
+         "                                         make an API key for /sync (printed once; 0 = unlimited)\n"
+         "       moai keys list [flags]            the API keys, their limits and usage (never a key)\n"
+         "       moai keys revoke ID [flags]       revoke one; servers close its connections (4401)\n";
 }
 
 }  // namespace moai::actors

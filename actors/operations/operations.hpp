@@ -7,6 +7,8 @@
 //   moai export ID… [--out FILE]
 //                              CoValues and their dependencies as sync content messages
 //   moai import FILE           such messages verified and stored (server stopped)
+//   moai keys create|list|revoke
+//                              the API keys of /sync (README, Access control)
 //
 // Each takes the store from the same configuration as the server (flags, environment,
 // the TOML file), prints what it did on stdout (progress on stderr when that is a

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <thread>
 
+#include "actors/access/access_control.hpp"
+#include "actors/access/key_refresher.hpp"
 #include "actors/admin/admin_gateway.hpp"
 #include "actors/agent/agent_gateway.hpp"
 #include "actors/agent/agent_node.hpp"
@@ -27,9 +29,11 @@
 #include "gateway/server/caller_address.hpp"
 #include "gateway/server/http_server.hpp"
 #include "protocol/covalue/header.hpp"
+#include "protocol/access/api_key.hpp"
 #include "protocol/crypto/crypto.hpp"
 #include "protocol/crypto/identity.hpp"
 #include "protocol/sync/codec.hpp"
+#include "storage/api_key_store.hpp"
 #include "storage/open_store.hpp"
 
 #ifndef MOAI_VERSION
@@ -219,6 +223,14 @@ int run_server(const config& cfg) {
     return 1;
   }
 
+  std::unique_ptr<storage::api_key_store> key_store;
+  try {
+    key_store = storage::open_api_key_store(cfg);
+  } catch (const std::exception& e) {
+    log::error("server", "the API key table could not be opened", {{"error", e.what()}});
+    return 1;
+  }
+
   // ---- the actors ----
   const unsigned scheduler_threads = effective_threads(cfg.scheduler_threads);
   caf::actor_system_config actor_config;
@@ -226,6 +238,19 @@ int run_server(const config& cfg) {
   coarse_timers timers;  // outlives the actor system; stopped once the actors are done
   caf::actor_system system{actor_config};
   auto metrics = std::make_unique<sync_metrics>();
+  // Who may use /sync: keys from the key table, kept in step by a thread of its own.
+  access_control access({cfg.require_key, cfg.max_connections_per_ip, cfg.messages_per_second_per_ip},
+                        metrics->access);
+  auto keys = std::make_unique<key_refresher>(std::move(key_store), access,
+                                              std::chrono::milliseconds(cfg.key_refresh_ms));
+  try {
+    keys->refresh();
+  } catch (const std::exception& e) {
+    log::error("server", "the API key table could not be read", {{"error", e.what()}});
+    return 1;
+  }
+  access.on_unknown_key([refresher = keys.get()] { refresher->wake(); });
+  keys->start();
   auto storage = spawn_storage_writer(system, store, metrics.get());
   covalue_options covalue_opts;
   covalue_opts.idle_timeout = std::chrono::milliseconds(cfg.covalue_idle_ms);
@@ -287,7 +312,16 @@ int run_server(const config& cfg) {
       connection->close(1008, "this moai runs in agent mode and does not serve /sync");
       return std::make_shared<refused_connection>();
     }
-    return accept_peer(system, std::move(connection), manager, metrics.get(), peer_opts);
+    auto opts = peer_opts;
+    opts.access = std::dynamic_pointer_cast<access_grant>(connection->admission());
+    if (opts.access && !opts.access->key_id().empty()) {
+      std::weak_ptr<gateway::sync_connection> weak = connection;
+      opts.access->on_revoked([weak] {
+        if (auto c = weak.lock()) c->close(kCloseKeyRevoked, "API key revoked");
+      });
+      log::info("access", "connection with an API key", {{"connection", connection->id()}, {"key", opts.access->key_id()}});
+    }
+    return accept_peer(system, std::move(connection), manager, metrics.get(), opts);
   };
   route_targets targets;
   targets.ready = &ready;
@@ -308,7 +342,19 @@ int run_server(const config& cfg) {
     admin.started = started;
     targets.admin = spawn_admin_gateway(system, std::move(admin));
   }
-  const auto options = listener_options(cfg);
+  auto options = listener_options(cfg);
+  options.admit = [&access](const gateway::upgrade_request& asked) {
+    const auto key = protocol::api_key_from_query(asked.query);
+    auto let_in = access.admit(key, asked.remote_ip);
+    if (let_in.status != 0) {
+      log::info("access", "/sync upgrade refused",
+                {{"remote", asked.remote_ip},
+                 {"status", let_in.status},
+                 {"why", let_in.message},
+                 {"key", key ? protocol::api_key_id(*key) : std::string()}});
+    }
+    return gateway::upgrade_verdict{let_in.status, std::move(let_in.message), std::move(let_in.grant)};
+  };
   server = std::make_unique<gateway::http_server>(options, on_sync, make_routes(targets));
   std::uint16_t port = 0;
   try {
@@ -318,6 +364,23 @@ int run_server(const config& cfg) {
                {{"host", cfg.host}, {"port", static_cast<unsigned>(cfg.port)}, {"error", e.what()}});
     return 1;
   }
+  // What is open, and to whom.
+  const auto sync_access = [&](const std::string& message) {
+    log::info("server", message,
+              {{"keys", access.active_keys()},
+               {"key_table", store->kind()},
+               {"max_connections_per_ip", cfg.max_connections_per_ip},
+               {"messages_per_second_per_ip", cfg.messages_per_second_per_ip}});
+  };
+  if (cfg.require_key) {
+    sync_access("/sync: API key required (" + std::to_string(access.active_keys()) + " keys)");
+    if (cfg.storage == "memory") {
+      log::warn("server", "storage.kind = memory keeps no key table: every /sync connection will be refused", {});
+    }
+  } else {
+    sync_access("/sync: open to anyone (no key required)");
+  }
+
   ready = true;
   log::info("server", "moai listening",
             {{"version", MOAI_VERSION},
@@ -379,6 +442,7 @@ int run_server(const config& cfg) {
             [&](caf::error&) { log::error("server", "storage did not flush before shutdown", {}); });
   }
   server->stop();
+  keys.reset();  // stores the keys' last counts of stored bytes
   caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(inspector, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(llm, caf::exit_reason::user_shutdown);

@@ -55,6 +55,9 @@ using sync_peer = caf::typed_actor<caf::reacts_to<outgoing_messages>, caf::react
 
 struct incoming_frame {
   std::string text;
+  // Transactions access control already paced from the text as it was read
+  // (count_frame); the decoded count paces the rest.
+  std::uint64_t paced_transactions = 0;
 };
 // The socket caught up (sync_connection::notify_when_unsent_below).
 struct frame_sent {

@@ -55,6 +55,7 @@ struct peer_state {
   std::map<std::string, reconcile_batch> reconciles;
   request_deadlines requests;  // what this peer asked the manager, with their timeouts
   bool closing = false;
+  bool over_quota = false;  // its key's stored-bytes quota closed it
   std::shared_ptr<actor_probe> probe;
   static inline const char* name = "peer";
 };
@@ -320,7 +321,30 @@ void on_reconcile(self_ptr self, protocol::reconcile_message&& m) {
   }
 }
 
-void on_frame(self_ptr self, std::string&& text) {
+// Charges a decoded frame to the connection's key: its transactions beyond what was
+// paced as it was read, and its bytes against the key's stored-bytes quota. False when
+// the frame must not be taken (over the quota): the connection is closed with 4507 and
+// nothing of the frame goes on, so nothing of it is stored or acknowledged.
+bool charge_access(self_ptr self, const std::vector<protocol::sync_message>& messages, std::uint64_t paced) {
+  auto& st = self->state;
+  auto& grant = *st.options.access;
+  if (st.over_quota) return false;  // closing: what still comes is not taken either
+  auto charge = charge_of(messages);
+  if (!grant.store(charge.transaction_bytes)) {
+    log::warn(actor_origin(self), "API key over its stored-bytes quota; closing the connection with 4507",
+              {{"peer", st.id}, {"key", grant.key_id()}, {"frame_bytes", charge.transaction_bytes}});
+    st.over_quota = true;
+    disconnect(self, kCloseStorageQuota, "storage quota of this API key exceeded");
+    return false;
+  }
+  if (charge.transactions > paced) {
+    const auto pause = grant.pace(frame_charge{0, charge.transactions - paced, 0});
+    if (pause > access_clock::duration::zero()) st.connection->delay_reads(pause);
+  }
+  return true;
+}
+
+void on_frame(self_ptr self, std::string&& text, std::uint64_t paced_transactions) {
   auto& st = self->state;
   auto frame = protocol::decode_frame(text);
   if (frame.dropped) {
@@ -335,6 +359,10 @@ void on_frame(self_ptr self, std::string&& text) {
               {{"peer", st.id}, {"action", e.action}, {"id", e.id}, {"reason", e.reason}});
   }
   for (const auto& message : frame.messages) st.metrics->count_in(static_cast<action>(message.index()));
+  if (st.options.access && st.options.access->counts_bytes() &&
+      !charge_access(self, frame.messages, paced_transactions)) {
+    return;
+  }
   // A burst of transactions for one CoValue is verified with one signature check.
   protocol::coalesce_content(frame.messages);
   for (auto& message : frame.messages) {
@@ -367,7 +395,7 @@ peer_impl::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::s
   log::info(actor_origin(self), "connected", {{"peer", st.id}, {"remote", st.connection->remote_address()}});
   return {
       probed(self, [=](incoming_frame& f) {
-        on_frame(self, std::move(f.text));
+        on_frame(self, std::move(f.text), f.paced_transactions);
       }),
       probed(self, [=](frame_sent&) {
         flush(self);
@@ -417,25 +445,43 @@ peer_impl::behavior_type peer_behavior(self_ptr self, std::shared_ptr<gateway::s
   };
 }
 
-// The gateway's view of a peer actor: every callback becomes a message.
+// The gateway's view of a peer actor: every callback becomes a message. A rate limit
+// (access control) is paced here, on the connection's strand, before the next read.
 class peer_bridge final : public gateway::sync_connection_handler {
  public:
-  explicit peer_bridge(connection_peer peer) : peer_(std::move(peer)) {}
-  void on_frame(std::string frame) override { caf::anon_send(peer_, incoming_frame{std::move(frame)}); }
+  peer_bridge(connection_peer peer, std::weak_ptr<gateway::sync_connection> connection,
+              std::shared_ptr<access_grant> access)
+      : peer_(std::move(peer)), connection_(std::move(connection)), access_(std::move(access)) {}
+  void on_frame(std::string frame) override {
+    std::uint64_t paced = 0;
+    if (access_ && access_->paces()) {
+      const auto count = count_frame(frame);
+      paced = count.transactions;
+      const auto pause = access_->pace(count);
+      if (pause > access_clock::duration::zero()) {
+        if (auto c = connection_.lock()) c->delay_reads(pause);
+      }
+    }
+    caf::anon_send(peer_, incoming_frame{std::move(frame), paced});
+  }
   void on_frame_sent(std::size_t bytes) override { caf::anon_send(peer_, frame_sent{bytes}); }
   void on_closed(const std::string& reason) override { caf::anon_send(peer_, connection_closed{reason}); }
 
  private:
   connection_peer peer_;
+  std::weak_ptr<gateway::sync_connection> connection_;
+  std::shared_ptr<access_grant> access_;
 };
 
 }  // namespace
 
 peer_handles spawn_peer(caf::actor_system& system, std::shared_ptr<gateway::sync_connection> connection,
                         sync_manager_actor manager, sync_metrics* metrics, peer_options options) {
+  std::weak_ptr<gateway::sync_connection> weak = connection;
+  auto access = options.access;
   auto peer = caf::actor_cast<connection_peer>(
       system.spawn(peer_behavior, std::move(connection), std::move(manager), metrics, options));
-  return {peer, std::make_shared<peer_bridge>(peer)};
+  return {peer, std::make_shared<peer_bridge>(peer, std::move(weak), std::move(access))};
 }
 
 std::shared_ptr<gateway::sync_connection_handler> accept_peer(caf::actor_system& system,

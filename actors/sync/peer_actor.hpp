@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/access/access_control.hpp"
 #include "actors/observability/metrics.hpp"
 #include "actors/sync/messages.hpp"
 #include "gateway/sync/sync_connection.hpp"
@@ -42,6 +43,9 @@ struct peer_options {
   std::function<void()> on_upstream_connected;
   // Request timeouts and the stall check (must outlive the actor).
   coarse_timers* timers = nullptr;
+  // What access control let the connection in with (its key's or its IP's limits), if
+  // anything is to be counted: each frame is charged to it.
+  std::shared_ptr<access_grant> access;
 };
 
 struct peer_handles {

@@ -33,6 +33,8 @@ struct server_options {
   // silent server); made once per tick. The gateway knows no sync protocol: the
   // wiring gives it (protocol::encode_ping).
   std::function<std::string()> ping_text;
+  // Decides each /sync upgrade (API keys, per-key and per-IP limits); none lets all in.
+  upgrade_gate admit;
 };
 
 class http_server {

@@ -33,7 +33,10 @@ http_session::http_session(connection_socket&& socket, http_server::impl* server
     : stream_(std::move(socket)), server_(std::move(server)) {
   beast::error_code ec;
   auto endpoint = stream_.socket().remote_endpoint(ec);
-  if (!ec) remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  if (!ec) {
+    remote_ip_ = endpoint.address().to_string();
+    remote_ = remote_ip_ + ":" + std::to_string(endpoint.port());
+  }
 }
 
 void http_session::run() {
@@ -88,11 +91,25 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
       write(gateway_answer(503, "too many connections"), req.version());
       return;
     }
+    upgrade_verdict verdict;
+    if (server_->options.admit) {
+      const auto q = raw_target.find('?');
+      upgrade_request asked;
+      if (q != std::string_view::npos) asked.query = std::string(raw_target.substr(q + 1));
+      asked.remote_ip = remote_ip_;
+      verdict = server_->options.admit(asked);
+    }
+    if (verdict.status != 0) {  // counted by the gate, by reason
+      keep_alive_ = false;
+      write(gateway_answer(verdict.status, verdict.message), req.version());
+      return;
+    }
     server_->counters.connections_open++;
     server_->counters.connections_total++;
     stream_.expires_never();
     auto id = server_->next_id++;
-    std::make_shared<websocket_session>(stream_.release_socket(), server_, id, remote_)->run(parser_->release());
+    std::make_shared<websocket_session>(stream_.release_socket(), server_, id, remote_, std::move(verdict.admission))
+        ->run(parser_->release());
     return;
   }
 

@@ -46,6 +46,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   bool chunked_ = true;
   http_server::impl* server_;
   std::string remote_;
+  std::string remote_ip_;
   bool keep_alive_ = true;
 };
 

@@ -1,6 +1,7 @@
 #include "gateway/server/websocket_session.hpp"
 
 #include <algorithm>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
 #include "config/log.hpp"
@@ -8,8 +9,13 @@
 namespace moai::gateway {
 
 websocket_session::websocket_session(connection_socket&& socket, http_server::impl* server, std::uint64_t id,
-                                     std::string remote)
-    : ws_(std::move(socket)), close_timer_(ws_.get_executor()), server_(server), id_(id), remote_(std::move(remote)) {}
+                                     std::string remote, std::shared_ptr<connection_admission> admission)
+    : ws_(std::move(socket)),
+      close_timer_(ws_.get_executor()),
+      server_(server),
+      id_(id),
+      remote_(std::move(remote)),
+      admission_(std::move(admission)) {}
 
 websocket_session::~websocket_session() {
   server_->counters.connections_open--;
@@ -54,6 +60,14 @@ void websocket_session::ping(std::shared_ptr<const std::string> text) {
 void websocket_session::close(std::uint16_t code, std::string reason) {
   net::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
     self->begin_close(code, std::move(reason));
+  });
+}
+
+void websocket_session::delay_reads(std::chrono::steady_clock::duration pause) {
+  // Inline when called from the connection's strand (from on_frame): the read after
+  // this frame then waits.
+  net::dispatch(ws_.get_executor(), [self = shared_from_this(), pause] {
+    self->reads_resume_at_ = std::max(self->reads_resume_at_, clock::now() + std::min<clock::duration>(pause, kMaxReadPause));
   });
 }
 
@@ -130,7 +144,22 @@ void websocket_session::on_read(beast::error_code ec, std::size_t bytes) {
   }
   buffer_.clear();
   if (buffer_.capacity() > kKeptBufferBytes) buffer_.shrink_to_fit();
-  do_read();
+  read_next();
+}
+
+void websocket_session::read_next() {
+  if (reads_resume_at_ <= clock::now() || close_requested_) {
+    do_read();
+    return;
+  }
+  // The close timer is free until a close begins; begin_close takes it over (its wait
+  // then ends aborted, and the close reads what it needs itself).
+  close_timer_.expires_at(reads_resume_at_);
+  close_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->closed_ || self->close_requested_) return;
+    self->last_heard_ = clock::now();  // the pause was ours, not the peer's silence
+    self->do_read();
+  });
 }
 
 void websocket_session::maybe_notify(std::size_t bytes) {

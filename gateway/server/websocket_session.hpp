@@ -26,7 +26,8 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   static constexpr std::chrono::seconds kCloseGrace{5};
 
  public:
-  websocket_session(connection_socket&& socket, http_server::impl* server, std::uint64_t id, std::string remote);
+  websocket_session(connection_socket&& socket, http_server::impl* server, std::uint64_t id, std::string remote,
+                    std::shared_ptr<connection_admission> admission = nullptr);
   ~websocket_session() override;
 
   std::uint64_t id() const override { return id_; }
@@ -50,6 +51,10 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
 
   void close(std::uint16_t code, std::string reason) override;
 
+  std::shared_ptr<connection_admission> admission() const override { return admission_; }
+
+  void delay_reads(std::chrono::steady_clock::duration pause) override;
+
  private:
   using clock = std::chrono::steady_clock;
 
@@ -67,6 +72,9 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   void do_read();
 
   void on_read(beast::error_code ec, std::size_t bytes);
+
+  // The next read, after the pause delay_reads asked for if one is pending.
+  void read_next();
 
   // Tells the handler once the backlog fell below what it asked for.
   void maybe_notify(std::size_t bytes);
@@ -109,6 +117,11 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   bool ws_ping_in_flight_ = false;
   bool closed_ = false;
   bool close_requested_ = false;
+  // delay_reads: no read before this. Each pause is capped well below the idle timeout
+  // (a peer's pongs are read with its frames); a debt left over gives the next pause.
+  clock::time_point reads_resume_at_{};
+  static constexpr std::chrono::seconds kMaxReadPause{5};
+  std::shared_ptr<connection_admission> admission_;
   std::uint16_t close_code_ = 1000;
   std::string close_reason_;
 };

@@ -2,6 +2,7 @@
 // protocol over it (the peer actor). Frames are text; pings are the gateway's job.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -9,6 +10,31 @@
 #include <string>
 
 namespace moai::gateway {
+
+// What the wiring decided about a connection when it was let in (actors/access: its key
+// and limits). The gateway only holds it for the connection's lifetime, so dropping it
+// is how the connection is counted out.
+class connection_admission {
+ public:
+  virtual ~connection_admission() = default;
+};
+
+// A /sync upgrade as the gate sees it.
+struct upgrade_request {
+  std::string query;      // the target's query string, without '?'
+  std::string remote_ip;  // the peer's address, without port
+};
+
+// Let in (`status` 0, with an admission or none), or refused with an HTTP status and a
+// message (the gateway answers it as a JSON error body).
+struct upgrade_verdict {
+  unsigned status = 0;
+  std::string message;
+  std::shared_ptr<connection_admission> admission;
+};
+
+// Called on an I/O thread for every /sync upgrade that is otherwise acceptable.
+using upgrade_gate = std::function<upgrade_verdict(const upgrade_request&)>;
 
 // Implemented by the gateway; every method is safe to call from any thread.
 class sync_connection {
@@ -25,6 +51,11 @@ class sync_connection {
   virtual void notify_when_unsent_below(std::size_t below) = 0;
   // Sends a close frame once queued frames are written.
   virtual void close(std::uint16_t code, std::string reason) = 0;
+  // What the upgrade gate let in (nullptr without a gate, and for outgoing links).
+  virtual std::shared_ptr<connection_admission> admission() const { return nullptr; }
+  // Backpressure: reads no further frame for `pause` (a rate limit's debt); the peer's
+  // socket buffers fill and it slows down. Nothing read is dropped.
+  virtual void delay_reads(std::chrono::steady_clock::duration pause) {}
 };
 
 // Implemented by the receiver of a connection; called on the connection's strand,
