@@ -5,7 +5,7 @@ FROM debian:bookworm AS build
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       build-essential cmake pkg-config libcaf-dev libboost-dev libboost-test-dev libboost-system-dev \
       libsqlitecpp-dev libsqlite3-dev rapidjson-dev libssl-dev libtoml11-dev libsodium-dev librust-blake3-dev \
-      libcrypto++-dev libpq-dev \
+      libcrypto++-dev libpq-dev libjemalloc-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -21,7 +21,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DMOAI_BUILD_TESTS=OFF \
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      libcaf-core0.17 libsqlite3-0 libssl3 libsodium23 libcrypto++8 libpq5 ca-certificates curl \
+      libcaf-core0.17 libsqlite3-0 libssl3 libsodium23 libcrypto++8 libpq5 libjemalloc2 ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin moai \
     && mkdir -p /data && chown moai:moai /data

@@ -244,6 +244,14 @@ const std::vector<option>& options() {
       {"limits.max_frame_bytes", "MOAI_MAX_FRAME_BYTES", "max-frame-bytes",
        "largest WebSocket message accepted; bigger ones close the connection with 1009",
        number(&config::max_frame_bytes, 1024, 1ull << 32), show(&config::max_frame_bytes)},
+      {"limits.max_buffered_frame_bytes", "MOAI_MAX_BUFFERED_FRAME_BYTES", "max-buffered-frame-bytes",
+       "bytes of WebSocket messages still arriving, across all connections; a connection whose message "
+       "would go beyond it is closed with 1013 (try again later)",
+       number(&config::max_buffered_frame_bytes, 1024, 1ull << 40), show(&config::max_buffered_frame_bytes)},
+      {"limits.max_messages_per_frame", "MOAI_MAX_MESSAGES_PER_FRAME", "max-messages-per-frame",
+       "sync messages in one WebSocket message (cojson sends at most a few hundred: it batches up to 25 KB); "
+       "more closes the connection with 1009",
+       number(&config::max_messages_per_frame, 1, 100000000), show(&config::max_messages_per_frame)},
       {"limits.max_connections", "MOAI_MAX_CONNECTIONS", "max-connections", "concurrent connections accepted",
        number(&config::max_connections, 1, 1000000), show(&config::max_connections)},
       {"limits.max_body_bytes", "MOAI_MAX_BODY_BYTES", "max-body-bytes", "largest HTTP request body (then 413)",

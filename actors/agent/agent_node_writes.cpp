@@ -212,7 +212,8 @@ void create_in_new_group(self_ptr self, const create_request& req, std::function
     }
   }
   upload(self, g);
-  await_all(self, {group_id, id}, [=](const node_error& e) { reply(written(id, e)); });
+  // A copy: lambdas cannot capture structured bindings in C++17 (clang refuses).
+  await_all(self, {group_id, id}, [=, id = id](const node_error& e) { reply(written(id, e)); });
 }
 
 }  // namespace

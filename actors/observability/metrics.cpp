@@ -1,5 +1,7 @@
 #include "actors/observability/metrics.hpp"
 
+#include <iterator>
+
 namespace moai::actors {
 
 std::string_view action_name(action a) {
@@ -19,7 +21,8 @@ void latency_histogram::observe(std::uint64_t nanoseconds) {
 std::string_view rejection_name(rejection r) {
   static constexpr std::string_view names[] = {"invalid_json",      "invalid_message",     "invalid_header",
                                                 "invalid_signature", "unknown_signer",      "invalid_transaction",
-                                                "invalid_delete", "missing_schema"};
+                                                "invalid_delete",    "missing_schema",      "too_many_messages"};
+  static_assert(std::size(names) == static_cast<std::size_t>(rejection::count));
   return names[static_cast<std::size_t>(r)];
 }
 

@@ -23,6 +23,7 @@ enum class rejection : std::size_t {
   invalid_transaction,
   invalid_delete,
   missing_schema,  // storage.require_schema: a CoValue without header meta.$schema
+  too_many_messages,  // a frame over limits.max_messages_per_frame
   count
 };
 std::string_view rejection_name(rejection r);

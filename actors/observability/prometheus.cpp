@@ -112,6 +112,12 @@ std::string render_prometheus(const sync_metrics& m, const gateway::server_count
            exposition::label("reason", "storage_quota"));
   e.family("moai_accept_failures_total", "counter", "Connections the listener could not accept (e.g. no file descriptors left).");
   e.sample("moai_accept_failures_total", load(server.accept_failures));
+  e.family("moai_frame_bytes_buffered", "gauge",
+           "Bytes of incoming WebSocket messages still arriving, across all connections.");
+  e.sample("moai_frame_bytes_buffered", load(server.frame_bytes_buffered));
+  e.family("moai_connections_closed_over_frame_budget_total", "counter",
+           "Connections closed with 1013 because their message would exceed limits.max_buffered_frame_bytes.");
+  e.sample("moai_connections_closed_over_frame_budget_total", load(server.closed_over_frame_budget));
   e.family("moai_slow_consumers_disconnected_total", "counter",
            "Peers disconnected because their outgoing queue exceeded the limit.");
   e.sample("moai_slow_consumers_disconnected_total", load(m.slow_consumers_closed));

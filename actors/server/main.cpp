@@ -20,6 +20,13 @@
 #define MOAI_VERSION "0.0.0"
 #endif
 
+#ifdef MOAI_JEMALLOC
+// jemalloc reads this at start (MALLOC_CONF in the environment still overrides it): a
+// background thread returns pages freed for 5 s to the system, so a burst's memory
+// (a crowd of cold loads, a large frame) does not stay resident for good.
+extern "C" const char* malloc_conf = "background_thread:true,dirty_decay_ms:5000,muzzy_decay_ms:5000";
+#endif
+
 namespace {
 
 void print_help() {

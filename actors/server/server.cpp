@@ -111,6 +111,7 @@ gateway::server_options listener_options(const config& cfg) {
   options.port = cfg.port;
   options.io_threads = effective_threads(cfg.io_threads);
   options.max_frame_bytes = cfg.max_frame_bytes;
+  options.max_buffered_frame_bytes = cfg.max_buffered_frame_bytes;
   options.max_connections = connection_limit(cfg);
   options.max_body_bytes = cfg.max_body_bytes;
   options.idle_timeout = std::chrono::milliseconds(cfg.idle_timeout_ms);
@@ -125,6 +126,7 @@ peer_options peer_limits(const config& cfg, coarse_timers& timers) {
   peer_options options;
   options.timers = &timers;
   options.max_queued_bytes = cfg.max_peer_queue_bytes;
+  options.max_messages_per_frame = cfg.max_messages_per_frame;
   options.max_overflow_bytes = cfg.max_peer_queue_bytes;
   // Notes are small: even under a small queue limit, a client that deep-loads many
   // CoValues while its queue is full is a reader, not a peer to cut off.

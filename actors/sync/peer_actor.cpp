@@ -1,5 +1,6 @@
 #include "actors/sync/peer_actor.hpp"
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <set>
@@ -290,8 +291,9 @@ void on_reconcile(self_ptr self, protocol::reconcile_message&& m) {
   auto& batch = st.reconciles[m.batch_id];
   batch.unanswered += m.values.size();
   const std::string batch_id = m.batch_id;
-  for (auto& [covalue_id, hash] : m.values) {
+  for (auto& [covalue_id, their_hash] : m.values) {
     const std::string asked = covalue_id;
+    const auto hash = their_hash;  // a copy: lambdas cannot capture structured bindings in C++17
     st.requests.request<known_reply>(
         self, st.manager, std::chrono::seconds(60), known_query{covalue_id},
         [=](known_reply& r) {
@@ -346,6 +348,22 @@ bool charge_access(self_ptr self, const std::vector<protocol::sync_message>& mes
 
 void on_frame(self_ptr self, std::string&& text, std::uint64_t paced_transactions) {
   auto& st = self->state;
+  // However this frame ends, the connection may read on once it is done.
+  struct processed {
+    gateway::sync_connection& connection;
+    std::size_t bytes;
+    ~processed() { connection.frame_processed(bytes); }
+  } done{*st.connection, text.size()};
+  if (st.closing) return;
+  const auto pieces = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+  if (pieces > st.options.max_messages_per_frame) {
+    st.closing = true;
+    st.metrics->reject(rejection::too_many_messages);
+    log::warn(actor_origin(self), "frame with too many messages; closing with 1009",
+              {{"peer", st.id}, {"messages", pieces}, {"limit", st.options.max_messages_per_frame}});
+    st.connection->close(1009, "too many messages in one frame");
+    return;
+  }
   auto frame = protocol::decode_frame(text);
   if (frame.dropped) {
     st.metrics->reject(rejection::invalid_json);

@@ -23,6 +23,8 @@ struct server_options {
   std::uint16_t port = 4201;
   unsigned io_threads = 1;
   std::uint64_t max_frame_bytes = 64ull << 20;
+  // Bytes of incoming messages not yet complete, summed over all connections.
+  std::uint64_t max_buffered_frame_bytes = 256ull << 20;
   std::uint32_t max_connections = 10000;
   std::size_t max_body_bytes = 1 << 20;
   std::chrono::milliseconds ping_interval{1500};

@@ -16,6 +16,10 @@ struct server_counters {
   std::atomic<std::uint64_t> bytes_out{0};
   std::atomic<std::uint64_t> frames_in{0};
   std::atomic<std::uint64_t> frames_out{0};
+  // Incoming message bytes held across connections (limited by max_buffered_frame_bytes),
+  // and connections closed because theirs would go beyond that.
+  std::atomic<std::uint64_t> frame_bytes_buffered{0};
+  std::atomic<std::uint64_t> closed_over_frame_budget{0};
 };
 
 }  // namespace moai::gateway

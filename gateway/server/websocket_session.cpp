@@ -19,6 +19,7 @@ websocket_session::websocket_session(connection_socket&& socket, http_server::im
 
 websocket_session::~websocket_session() {
   server_->counters.connections_open--;
+  server_->counters.frame_bytes_buffered.fetch_sub(unprocessed_.load());
 }
 
 void websocket_session::run(http::request<http::string_body> request) {
@@ -125,14 +126,31 @@ void websocket_session::on_read(beast::error_code ec, std::size_t bytes) {
   }
   last_heard_ = clock::now();
   server_->counters.bytes_in += bytes;
+  const std::size_t grown = buffer_.size() - buffer_counted_;
+  buffer_counted_ = buffer_.size();
+  const std::uint64_t buffered = server_->counters.frame_bytes_buffered.fetch_add(grown) + grown;
   if (buffer_.size() > server_->options.max_frame_bytes) {
     log::warn("gateway", "message over the size limit, closing with 1009",
               {{"connection", id_}, {"remote", remote_}, {"limit", server_->options.max_frame_bytes}});
-    buffer_.clear();
+    release_buffer();
     begin_close(1009, "message too big");
     return;
   }
   if (!ws_.is_message_done()) {
+    // Messages still arriving hold memory on every connection at once: past the
+    // server-wide budget, the connection whose message grows is told to come back later.
+    if (buffered > server_->options.max_buffered_frame_bytes) {
+      server_->counters.closed_over_frame_budget++;
+      if (std::uint64_t suppressed = 0; log::sample("frame budget", std::chrono::seconds(5), suppressed)) {
+        log::warn("gateway", "messages arriving over limits.max_buffered_frame_bytes; closing with 1013",
+                  {{"connection", id_}, {"remote", remote_}, {"message_bytes_so_far", buffer_.size()},
+                   {"buffered_bytes", buffered}, {"limit", server_->options.max_buffered_frame_bytes},
+                   {"closes_not_logged", suppressed}});
+      }
+      release_buffer();
+      begin_close(1013, "server busy: too many large messages arriving; try again later");
+      return;
+    }
     do_read();
     return;
   }
@@ -140,14 +158,39 @@ void websocket_session::on_read(beast::error_code ec, std::size_t bytes) {
   if (!ws_.got_text()) {
     log::warn("gateway", "binary frame ignored: cojson sends text frames", {{"connection", id_}});
   } else if (handler_) {
+    const std::size_t size = buffer_.size();
+    unprocessed_ += size;
+    server_->counters.frame_bytes_buffered += size;
     handler_->on_frame(beast::buffers_to_string(buffer_.data()));
   }
-  buffer_.clear();
-  if (buffer_.capacity() > kKeptBufferBytes) buffer_.shrink_to_fit();
+  release_buffer();
   read_next();
 }
 
+void websocket_session::frame_processed(std::size_t bytes) {
+  unprocessed_ -= bytes;
+  server_->counters.frame_bytes_buffered -= bytes;
+  if (unprocessed_.load() >= kMaxUnprocessedBytes) return;
+  net::post(ws_.get_executor(), [self = shared_from_this()] {
+    if (!self->waiting_for_processing_ || self->closed_) return;
+    self->waiting_for_processing_ = false;
+    self->last_heard_ = clock::now();  // the wait was ours, not the peer's silence
+    self->read_next();
+  });
+}
+
+void websocket_session::release_buffer() {
+  server_->counters.frame_bytes_buffered.fetch_sub(buffer_counted_);
+  buffer_counted_ = 0;
+  buffer_.clear();
+  if (buffer_.capacity() > kKeptBufferBytes) buffer_.shrink_to_fit();
+}
+
 void websocket_session::read_next() {
+  if (!close_requested_ && unprocessed_.load() >= kMaxUnprocessedBytes) {
+    waiting_for_processing_ = true;  // frame_processed reads on
+    return;
+  }
   if (reads_resume_at_ <= clock::now() || close_requested_) {
     do_read();
     return;
@@ -234,6 +277,7 @@ void websocket_session::finish(const std::string& reason) {
   closed_ = true;
   close_timer_.cancel();
   queue_.clear();
+  release_buffer();
   {
     std::lock_guard<std::mutex> lock(server_->sessions_mutex);
     server_->sessions.erase(id_);

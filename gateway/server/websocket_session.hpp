@@ -54,6 +54,7 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   std::shared_ptr<connection_admission> admission() const override { return admission_; }
 
   void delay_reads(std::chrono::steady_clock::duration pause) override;
+  void frame_processed(std::size_t bytes) override;
 
  private:
   using clock = std::chrono::steady_clock;
@@ -75,6 +76,9 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
 
   // The next read, after the pause delay_reads asked for if one is pending.
   void read_next();
+
+  // Empties the read buffer and takes its bytes off the server-wide count.
+  void release_buffer();
 
   // Tells the handler once the backlog fell below what it asked for.
   void maybe_notify(std::size_t bytes);
@@ -98,6 +102,12 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   // idle connection; silence is judged on the shared ping tick instead.
   websocket::stream<connection_socket> ws_;
   beast::flat_buffer buffer_;
+  std::size_t buffer_counted_ = 0;  // of buffer_, what counters.frame_bytes_buffered holds
+  // Frames handed to the handler and not yet processed (also in frame_bytes_buffered);
+  // past kMaxUnprocessedBytes reading waits for frame_processed.
+  static constexpr std::size_t kMaxUnprocessedBytes = 8u << 20;
+  std::atomic<std::size_t> unprocessed_{0};
+  bool waiting_for_processing_ = false;
   net::basic_waitable_timer<std::chrono::steady_clock, net::wait_traits<std::chrono::steady_clock>, connection_executor>
       close_timer_;
   http_server::impl* server_;

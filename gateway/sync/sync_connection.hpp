@@ -56,6 +56,11 @@ class sync_connection {
   // Backpressure: reads no further frame for `pause` (a rate limit's debt); the peer's
   // socket buffers fill and it slows down. Nothing read is dropped.
   virtual void delay_reads(std::chrono::steady_clock::duration pause) {}
+  // The handler is done with a frame of `bytes` that on_frame handed it. Frames handed on
+  // and not yet done count toward the server's budget of incoming bytes, and a
+  // connection with several megabytes of them is not read further until they are done:
+  // a peer sending faster than its frames are processed waits instead of filling memory.
+  virtual void frame_processed(std::size_t bytes) {}
 };
 
 // Implemented by the receiver of a connection; called on the connection's strand,
