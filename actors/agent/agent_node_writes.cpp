@@ -233,7 +233,7 @@ void create(self_ptr self, create_request req, std::function<void(write_result)>
       }
       auto [id, error] = make_value(self, req, req.owner_group);
       if (!error.ok()) return reply(written(id, error));
-      await_ack(self, track(self, id), [=](const node_error& e) { reply(written(id, e)); });
+      await_ack(self, track(self, id), [=, id = id](const node_error& e) { reply(written(id, e)); });
     });
     return;
   }
