@@ -2,10 +2,11 @@
 // (storage/api_key_store.hpp). A running server picks changes up within
 // access.key_refresh_ms.
 #include <charconv>
-#include <limits>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
+#include <limits>
 #include <string>
 
 #include "actors/operations/command_line.hpp"
@@ -132,6 +133,13 @@ int run_keys(const command_args& args) {
     std::fprintf(stderr,
                  "moai keys: storage.kind = memory keeps no key table, so there is nothing to manage; API keys live "
                  "in sqlite or postgres storage\n");
+    return 2;
+  }
+  // Listing or revoking reads a database that exists; only `create` may start a new one
+  // (a typo in DB_PATH would otherwise leave an empty database behind).
+  std::error_code ec;
+  if (sub != "create" && args.cfg.storage == "sqlite" && !std::filesystem::exists(args.cfg.db_path, ec)) {
+    std::fprintf(stderr, "moai keys %s: no database at %s (DB_PATH)\n", sub.c_str(), args.cfg.db_path.c_str());
     return 2;
   }
   protocol::crypto_init();

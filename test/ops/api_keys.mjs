@@ -6,7 +6,7 @@
 // revocation closing open connections (4401), and per-IP limits for connections
 // without a key. Also run on PostgreSQL by ops.api_keys_postgres.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   loadOrFail, log, moaiCommand, newClient, randomCoId, rawClient, sleep, startServer, waitFor,
@@ -192,4 +192,10 @@ export async function run(ctx) {
   const memory = await moaiCommand(ctx, ["keys", "list", "--storage", "memory"]);
   assert.equal(memory.status, 2);
   assert.match(memory.stderr, /nothing to manage/);
+  // Listing a database that is not there says so and leaves no empty one behind.
+  const typo = join(ctx.workDir, "no-such.db");
+  const missing = await moaiCommand(ctx, ["keys", "list", "--db-path", typo]);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /no database at/);
+  assert.equal(existsSync(typo), false);
 }
