@@ -383,6 +383,7 @@ int run_server(const config& cfg) {
     sync_access("/sync: open to anyone (no key required)");
   }
 
+  log_open_routes(cfg);  // before /health answers ready: whoever waits for it can read them
   ready = true;
   log::info("server", "moai listening",
             {{"version", MOAI_VERSION},
@@ -394,7 +395,6 @@ int run_server(const config& cfg) {
              {"admin_page", !cfg.admin_token.empty()},
              {"scheduler_threads", scheduler_threads},
              {"io_threads", options.io_threads}});
-  log_open_routes(cfg);
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

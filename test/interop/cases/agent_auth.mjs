@@ -33,6 +33,7 @@ export async function run(ctx) {
     args: [...account.args, "--host", "0.0.0.0"],
     env: { RED_PILL_API_KEY: "sk-test" },
   });
+  await waitFor(() => /LLM_PROXY_TOKEN is unset/.test(open.logs()), { what: "the start-up warnings" });
   const logs = open.logs();
   assert.match(logs, /warn.*AGENT_API_TOKEN is unset: \/on-added, \/register-human, \/trigger and \/profile act as the server account for anyone/);
   assert.match(logs, /warn.*LLM_PROXY_TOKEN is unset: \/api\/v0\/llm\/chat spends RED_PILL_API_KEY for anyone/);
