@@ -1,12 +1,18 @@
 #include "config/config.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
+#include <sstream>
 #include <thread>
 #include <toml.hpp>
+
+#include "base/utf8.hpp"
 
 extern char** environ;
 
@@ -328,9 +334,19 @@ std::string toml_scalar(const toml::value& v, const std::string& key, const std:
 }
 
 void apply_file(config& c, const std::string& path, config_sources* sources) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw config_error("cannot read config file " + path + ": " + std::strerror(errno));
+  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  // TOML is UTF-8, and toml11 3.7 reads past its buffer on some ill-formed sequences
+  // (found by config_fuzzer: a literal string holding a 0xFF byte): refuse them first.
+  if (const auto at = base::first_invalid_utf8(text)) {
+    throw config_error("config file " + path + " is not UTF-8 (an ill-formed sequence at byte " +
+                       std::to_string(*at) + ")");
+  }
   toml::value data;
   try {
-    data = toml::parse(path);
+    std::istringstream stream(text);
+    data = toml::parse(stream, path);
   } catch (const std::exception& e) {
     throw config_error("cannot read config file " + path + ": " + e.what());
   }
