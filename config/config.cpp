@@ -255,8 +255,9 @@ const std::vector<option>& options() {
        "would go beyond it is closed with 1013 (try again later)",
        number(&config::max_buffered_frame_bytes, 1024, 1ull << 40), show(&config::max_buffered_frame_bytes)},
       {"limits.max_messages_per_frame", "MOAI_MAX_MESSAGES_PER_FRAME", "max-messages-per-frame",
-       "sync messages in one WebSocket message (cojson sends at most a few hundred: it batches up to 25 KB); "
-       "more closes the connection with 1009",
+       "sync messages in one WebSocket message; more closes the connection with 1009. cojson-transport-ws "
+       "closes a batch when its count of messages plus the next one's length passes 25,000, so a client "
+       "that queued many small messages (while its socket opened) sends up to about 25,000 in one frame",
        number(&config::max_messages_per_frame, 1, 100000000), show(&config::max_messages_per_frame)},
       {"limits.max_connections", "MOAI_MAX_CONNECTIONS", "max-connections", "concurrent connections accepted",
        number(&config::max_connections, 1, 1000000), show(&config::max_connections)},

@@ -63,7 +63,7 @@ struct config {
   // [limits]
   std::uint64_t max_frame_bytes = 64ull << 20;
   std::uint64_t max_buffered_frame_bytes = 256ull << 20;  // across all connections
-  std::uint32_t max_messages_per_frame = 10000;
+  std::uint32_t max_messages_per_frame = 50000;
   std::uint32_t max_connections = 10000;
   std::uint32_t max_body_bytes = 1u << 20;           // HTTP request bodies
   std::uint32_t max_covalues_in_memory = 100000;     // idle ones retire early beyond this

@@ -37,7 +37,7 @@ struct peer_options {
   std::chrono::milliseconds stall_timeout{10000};
   // A frame of more messages closes the connection (1009) before any is decoded: each
   // decoded message costs far more memory than its text.
-  std::size_t max_messages_per_frame = 10000;
+  std::size_t max_messages_per_frame = 50000;
   std::size_t stall_min_progress_bytes = 256 * 1024;
   // The upstream link: its `reconcile-ack`s go here (clients' are ignored, §2.5).
   std::function<void(const std::string& batch_id)> on_reconcile_ack;

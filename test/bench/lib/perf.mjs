@@ -7,7 +7,7 @@
 //   storage        SQLite, libpq, SQLiteCpp and moai's storage code
 //   kernel         system calls, scheduling, networking (all kernel samples)
 //   actor runtime  CAF
-//   allocation     malloc and free
+//   allocation     malloc and free (glibc's, or all of libjemalloc, which moai links)
 //   other          the rest (moai's protocol and actors, Asio/Beast, libstdc++, libc)
 // Kernel samples need perf_event_paranoid ≤ 1 (or root); without them the kernel share
 // is missing and says so.
@@ -22,7 +22,8 @@ const RULES = [
   ["storage", (dso, sym) => /libsqlite|libpq|SQLiteCpp/.test(dso) || /^SQLite::|sqlite3|moai::storage::/.test(sym)],
   ["JSON", (dso, sym) => /rapidjson|json|::decode_frame|codec|canonical|content_writer/i.test(sym)],
   ["actor runtime", (dso, sym) => /libcaf/.test(dso) || /^(\w+ )?caf::|^_ZN3caf/.test(sym)],
-  ["allocation", (dso, sym) => /libc\.so/.test(dso) && /malloc|free|_int_|unlink_chunk|tcache|consolidate|^cfree/.test(sym)],
+  ["allocation", (dso, sym) =>
+    /libjemalloc/.test(dso) || (/libc\.so/.test(dso) && /malloc|free|_int_|unlink_chunk|tcache|consolidate|^cfree/.test(sym))],
 ];
 
 export function categoryOf(dso, sym, kernel = false) {
