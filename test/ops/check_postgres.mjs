@@ -1,13 +1,14 @@
 // moai check [--repair] on PostgreSQL storage, with damage planted through psql
 // (test/interop/lib/planted_damage.mjs). Needs ctest's `postgres` fixture.
 import { execFileSync } from "node:child_process";
+import assert from "node:assert/strict";
 import { join } from "node:path";
 import { freshPostgresSchema } from "../interop/lib/harness.mjs";
 import { plantedDamage, postgresTables } from "../interop/lib/planted_damage.mjs";
 
 export async function run(ctx) {
   const { url, args, drop } = freshPostgresSchema("check");
-  await plantedDamage(ctx, {
+  const result = await plantedDamage(ctx, {
     dbPath: join(ctx.workDir, "unused.db"),
     args,
     tables: postgresTables,
@@ -20,5 +21,9 @@ export async function run(ctx) {
       return select ? out.split("\n").filter(Boolean).map((line) => JSON.parse(line)) : [];
     },
   });
+  // The three planted problems were found, two repaired, and the store ends clean.
+  assert.match(result.found, / 3 problems in 3 CoValues/);
+  assert.match(result.repaired, /NOT REPAIRED/);
+  assert.equal(result.final.status, 0);
   drop();
 }

@@ -1,6 +1,7 @@
 // moai check [--repair] on SQLite storage, with damage planted in the database file
 // (test/interop/lib/planted_damage.mjs).
 import { createRequire } from "node:module";
+import assert from "node:assert/strict";
 import { join } from "node:path";
 import { plantedDamage, sqliteTables } from "../interop/lib/planted_damage.mjs";
 
@@ -8,7 +9,7 @@ const Database = createRequire(new URL("../interop/package.json", import.meta.ur
 
 export async function run(ctx) {
   const dbPath = join(ctx.workDir, "sync.db");
-  await plantedDamage(ctx, {
+  const result = await plantedDamage(ctx, {
     dbPath,
     args: [],
     tables: sqliteTables,
@@ -23,4 +24,8 @@ export async function run(ctx) {
       }
     },
   });
+  // The three planted problems were found, two repaired, and the store ends clean.
+  assert.match(result.found, / 3 problems in 3 CoValues/);
+  assert.match(result.repaired, /NOT REPAIRED/);
+  assert.equal(result.final.status, 0);
 }

@@ -8,6 +8,7 @@
 // account factory writes the same shape.
 //
 // Run: node test/vectors/gen_maia_account.mjs   (needs `npm install` in test/interop)
+import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -49,6 +50,10 @@ const covalues = order.map((name) => {
   const core = node.getCoValue(names[name]);
   return { name, id: core.id, messages: core.verified.newContentSince(undefined) };
 });
+// A fixture is only as good as its shape: check it before writing it.
+for (const c of covalues) assert.ok(c.messages?.length > 0, `${c.name} has content`);
+assert.equal(account.get("sparks"), sparks.id, "account.sparks names the sparks CoMap");
+assert.equal(sparksGroup.get(accountID), "revoked", "the account left the sparks group (it stays admin through the guardian)");
 const out = join(here, "maia_account.json");
 writeFileSync(
   out,

@@ -105,4 +105,5 @@ export async function plantedDamage(ctx, store) {
   const final = await check();
   assert.equal(final.status, 0, `after the writer synced again the store checks clean: ${final.stdout}`);
   log(`after the writer synced again: ${final.stdout.trim().split("\n").pop()}`);
+  return { found: found.stdout, repaired: repaired.stdout, final };
 }

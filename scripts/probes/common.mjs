@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
-export * from "../interop/lib/harness.mjs";
+export * from "../../test/interop/lib/harness.mjs";
 
 // MOAI: the binary to probe (default: build/moai); PROBE_OUT: where runs keep their files.
 const here = new URL(".", import.meta.url).pathname;

@@ -5,7 +5,7 @@
 //     (default limits: max_frame_bytes 64 MiB, max_buffered_frame_bytes 256 MiB): which are closed, codes, RSS.
 import { join } from "node:path";
 import { api, hwmKiB, load, log, makeCtx, randomCoId, rawClient, rssKiB, sleep, startServer, waitFor } from "./common.mjs";
-import { metric, scrape } from "../interop/lib/prometheus.mjs";
+import { metric, scrape } from "../../test/interop/lib/prometheus.mjs";
 const MiB = 1 << 20;
 const ctx = makeCtx("p7-mem");
 {
