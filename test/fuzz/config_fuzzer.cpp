@@ -19,10 +19,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::fclose(f);
   try {
     moai::config_sources sources;
-    auto cfg = moai::load_config({"--config", path}, {}, &sources);
-    if (cfg.port > 65535) std::abort();
-  } catch (const moai::config_error&) {
-    // refused with a reason: fine
+    const auto cfg = moai::load_config({"--config", path}, {}, &sources);
+    // Taken: every setting is a default or came from this file, and
+    // reading it again gives the same result.
+    for (const auto& [key, source] : sources) {
+      if (source != path && source != "default") std::abort();
+    }
+    moai::config_sources again;
+    const auto cfg2 = moai::load_config({"--config", path}, {}, &again);
+    if (again != sources || cfg2.port != cfg.port || cfg2.db_path != cfg.db_path) std::abort();
+  } catch (const moai::config_error& e) {
+    if (std::string(e.what()).empty()) std::abort();  // refused, and it says why
   }
   return 0;
 }
