@@ -1,6 +1,5 @@
 #include "actors/sync/peer_actor.hpp"
 
-#include <algorithm>
 #include <array>
 #include <map>
 #include <set>
@@ -355,16 +354,15 @@ void on_frame(self_ptr self, std::string&& text, std::uint64_t paced_transaction
     ~processed() { connection.frame_processed(bytes); }
   } done{*st.connection, text.size()};
   if (st.closing) return;
-  const auto pieces = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
-  if (pieces > st.options.max_messages_per_frame) {
+  auto frame = protocol::decode_frame(text, st.options.max_messages_per_frame);
+  if (frame.too_many_messages) {
     st.closing = true;
     st.metrics->reject(rejection::too_many_messages);
     log::warn(actor_origin(self), "frame with too many messages; closing with 1009",
-              {{"peer", st.id}, {"messages", pieces}, {"limit", st.options.max_messages_per_frame}});
+              {{"peer", st.id}, {"messages", frame.pieces}, {"limit", st.options.max_messages_per_frame}});
     st.connection->close(1009, "too many messages in one frame");
     return;
   }
-  auto frame = protocol::decode_frame(text);
   if (frame.dropped) {
     st.metrics->reject(rejection::invalid_json);
     log::warn(actor_origin(self), "frame is not JSON; dropped",

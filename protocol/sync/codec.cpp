@@ -216,9 +216,14 @@ std::string encode_known_state(std::string_view action, const known_state& known
 
 }  // namespace
 
-decoded_frame decode_frame(std::string_view frame) {
+decoded_frame decode_frame(std::string_view frame, std::size_t max_messages) {
   decoded_frame result;
   if (frame.empty()) return result;  // keep-alive
+  result.pieces = static_cast<std::size_t>(std::count(frame.begin(), frame.end(), '\n')) + 1;
+  if (result.pieces > max_messages) {
+    result.too_many_messages = true;
+    return result;
+  }
   // The messages of a frame share one memory pool, over a buffer this thread reuses: a
   // frame of ordinary size is parsed without a heap allocation for its values
   // (RapidJSON's default makes an allocator object and a 64 KiB chunk per document).
@@ -229,7 +234,7 @@ decoded_frame decode_frame(std::string_view frame) {
   // Like cojson-transport-ws: split on '\n'; if any piece (even an empty one) is not
   // JSON, the whole frame is dropped.
   std::vector<json_document> docs;
-  docs.reserve(static_cast<std::size_t>(std::count(frame.begin(), frame.end(), '\n')) + 1);
+  docs.reserve(result.pieces);
   std::size_t start = 0;
   for (;;) {
     std::size_t end = frame.find('\n', start);

@@ -27,10 +27,15 @@ struct decoded_frame {
   // When any piece is not JSON the whole frame is dropped (cojson-transport-ws does).
   bool dropped = false;
   std::string drop_reason;
+  // More pieces than `max_messages`: nothing was parsed (`pieces` says how many).
+  bool too_many_messages = false;
+  std::size_t pieces = 0;
 };
 
-// Never throws; malformed input is reported in the result.
-decoded_frame decode_frame(std::string_view frame);
+// Never throws; malformed input is reported in the result. A frame of more than
+// `max_messages` pieces is refused before any is parsed: each parsed message costs far
+// more memory than its text.
+decoded_frame decode_frame(std::string_view frame, std::size_t max_messages = SIZE_MAX);
 
 // Encoders produce one compact message (no trailing newline).
 std::string encode_load(const known_state& known);

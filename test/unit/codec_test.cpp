@@ -114,6 +114,20 @@ piece_shape shape_of(const content_message& m) {
 
 BOOST_AUTO_TEST_SUITE(codec)
 
+// A frame of more messages than allowed is refused before anything is parsed.
+BOOST_AUTO_TEST_CASE(a_frame_over_the_message_limit_is_not_parsed) {
+  const std::string load = R"({"action":"load","id":"co_zabc","header":false,"sessions":{}})";
+  const std::string three = load + "\n" + load + "\n" + load;
+  auto within = decode_frame(three, 3);
+  BOOST_TEST(!within.too_many_messages);
+  BOOST_TEST(within.messages.size() == 3u);
+  auto over = decode_frame(three, 2);
+  BOOST_TEST(over.too_many_messages);
+  BOOST_TEST(over.pieces == 3u);
+  BOOST_TEST(over.messages.empty());
+  BOOST_TEST(decode_frame(three).messages.size() == 3u);  // no limit by default
+}
+
 BOOST_AUTO_TEST_CASE(transcripts_decode_and_verify) {
   for (const char* name : {"transcript.jsonl", "transcript_big.jsonl"}) {
     BOOST_TEST_CONTEXT(name) {
